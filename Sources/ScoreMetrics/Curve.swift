@@ -1,0 +1,222 @@
+/// One point of the ROC/DET curve: a threshold and the counts it produces.
+public struct CurvePoint: Sendable, Equatable {
+    /// The threshold in the input's units (`+inf`/`-inf` for reject-all).
+    public var threshold: Double
+    /// Impostor comparisons accepted at this threshold.
+    public var falseAccepts: Int
+    /// Genuine comparisons rejected at this threshold (failures included).
+    public var falseRejects: Int
+}
+
+/// The full ROC/DET curve over all distinct thresholds, ordered by ascending FAR.
+public struct DETCurve: Sendable {
+    /// The points, strongest threshold first (FAR ascending, FRR descending).
+    public var points: [CurvePoint]
+    /// nG.
+    public var genuineCount: Int
+    /// nI.
+    public var impostorCount: Int
+
+    /// FAR of point j.
+    public func far(_ j: Int) -> Double { Double(points[j].falseAccepts) / Double(impostorCount) }
+    /// FRR of point j.
+    public func frr(_ j: Int) -> Double { Double(points[j].falseRejects) / Double(genuineCount) }
+}
+
+/// The equal error rate and where it lies.
+public struct EqualErrorRate: Sendable, Equatable {
+    /// Where the DET polyline crosses FAR = FRR.
+    public var value: Double
+    /// The observed threshold nearest the crossing (input units).
+    public var threshold: Double
+}
+
+extension SortedScores {
+    /// Visits every operating point over distinct thresholds in descending threshold order:
+    /// the reject-all threshold `+inf` first (when no score is `+inf`), then each distinct score.
+    /// `body(t, falseAccepts, falseRejects)` receives the similarity-scale threshold.
+    /// - Complexity: O(nG + nI).
+    @inline(__always)
+    func forEachPoint(_ body: (T, Int, Int) -> Void) {
+        genuine.withUnsafeBufferPointer { g in
+            impostor.withUnsafeBufferPointer { i in
+                var gp = g.count
+                var ip = i.count
+                let fg = genuineFailures
+                let topG = gp > 0 ? g[gp - 1] : -T.infinity
+                let topI = ip > 0 ? i[ip - 1] : -T.infinity
+                if !(topG == .infinity || topI == .infinity) {
+                    body(.infinity, 0, fg + gp)
+                }
+                let mi = i.count
+                while gp > 0 || ip > 0 {
+                    var v: T
+                    if gp == 0 { v = i[ip - 1] } else if ip == 0 { v = g[gp - 1] } else { v = max(g[gp - 1], i[ip - 1]) }
+                    while gp > 0 && g[gp - 1] == v { gp -= 1 }
+                    while ip > 0 && i[ip - 1] == v { ip -= 1 }
+                    body(v, mi - ip, fg + gp)
+                }
+            }
+        }
+    }
+
+    /// The full curve (one point per distinct threshold plus reject-all).
+    /// - Complexity: O(nG + nI) time and memory.
+    public func curve() -> DETCurve {
+        var points = [CurvePoint]()
+        forEachPoint { t, fa, fr in points.append(CurvePoint(threshold: reported(t), falseAccepts: fa, falseRejects: fr)) }
+        return DETCurve(points: points, genuineCount: genuineCount, impostorCount: impostorCount)
+    }
+
+    /// EER: where the polyline through consecutive (FAR, FRR) points crosses FAR = FRR.
+    ///
+    /// The crossing is the first segment, walking from the reject-all end, whose FAR - FRR goes
+    /// from negative to non-negative; the value is linearly interpolated on that segment. The
+    /// threshold is the segment end nearer the crossing (the stricter one on a tie). Nil when the
+    /// polyline never reaches FAR >= FRR (possible only with failed comparisons).
+    public func equalErrorRate() -> EqualErrorRate? {
+        let nI = Double(impostorCount), nG = Double(genuineCount)
+        var result: EqualErrorRate?
+        var havePrev = false
+        var px = 0.0, py = 0.0, pt = T.infinity
+        var done = false
+        forEachPoint { t, fa, fr in
+            if done { return }
+            let x = Double(fa) / nI, y = Double(fr) / nG
+            let d = x - y
+            if !havePrev {
+                havePrev = true
+                if d == 0 { result = EqualErrorRate(value: x, threshold: reported(t)); done = true }
+                px = x; py = y; pt = t
+                return
+            }
+            let pd = px - py
+            if pd < 0 && d >= 0 {
+                let s = -pd / (d - pd)
+                let value = px + s * (x - px)
+                let nearer = -pd <= d ? pt : t
+                result = EqualErrorRate(value: value, threshold: reported(nearer))
+                done = true
+            }
+            px = x; py = y; pt = t
+        }
+        return result
+    }
+
+    /// ROCCH-EER: the EER of the lower convex hull of the curve's points together with
+    /// (FAR 0, FRR 1) and (FAR 1, FRR 0).
+    /// - Complexity: O(nG + nI) time, O(hull) memory.
+    public func rocchEER() -> Double {
+        let nI = Double(impostorCount), nG = Double(genuineCount)
+        var hull: [(x: Double, y: Double)] = [(0, 1)]
+        func add(_ p: (x: Double, y: Double)) {
+            while let last = hull.last, last.x == p.x, p.y <= last.y { hull.removeLast() }
+            while hull.count >= 2 {
+                let o = hull[hull.count - 2], a = hull[hull.count - 1]
+                let cross = (a.x - o.x) * (p.y - o.y) - (a.y - o.y) * (p.x - o.x)
+                if cross <= 0 { hull.removeLast() } else { break }
+            }
+            if let last = hull.last, last.x == p.x, last.y <= p.y { return }
+            hull.append(p)
+        }
+        forEachPoint { _, fa, fr in add((Double(fa) / nI, Double(fr) / nG)) }
+        add((1, 0))
+        return polylineEER(hull) ?? 0
+    }
+
+    /// ROC AUC = P(g > i) + 0.5 P(g = i) over all genuine/impostor pairs; NaN ranks as `-inf`.
+    /// - Complexity: O(nG + nI), exact integer counts.
+    public func rocAUC() -> Double {
+        let fi = impostorFailures
+        var twiceWins: UInt64 = 0
+        genuine.withUnsafeBufferPointer { g in
+            impostor.withUnsafeBufferPointer { i in
+                let negInfImpostors = fi + ScoreMetrics.upperBound(i, -T.infinity)
+                // Failed genuine comparisons rank as -inf: they tie with -inf and failed impostors.
+                twiceWins &+= UInt64(genuineFailures) &* UInt64(negInfImpostors)
+                var ip = 0
+                var j = 0
+                while j < g.count {
+                    let v = g[j]
+                    var run = 1
+                    while j + run < g.count && g[j + run] == v { run += 1 }
+                    while ip < i.count && i[ip] < v { ip += 1 }
+                    var eq = ip
+                    while eq < i.count && i[eq] == v { eq += 1 }
+                    let below: Int, ties: Int
+                    if v == -T.infinity { below = 0; ties = negInfImpostors } else { below = fi + ip; ties = eq - ip }
+                    twiceWins &+= UInt64(run) &* UInt64(2 * below + ties)
+                    j += run
+                }
+            }
+        }
+        return Double(twiceWins) / (2.0 * Double(genuineCount) * Double(impostorCount))
+    }
+
+    /// Average precision (genuine positive): the sum over distinct thresholds, descending, of
+    /// (R_n - R_{n-1}) * P_n, with NaN ranked as `-inf` — scikit-learn's `average_precision_score`.
+    /// - Complexity: O(nG + nI).
+    public func averagePrecision() -> Double {
+        let nG = genuineCount, nI = impostorCount
+        var ap = 0.0
+        var previousTP = 0
+        genuine.withUnsafeBufferPointer { g in
+            impostor.withUnsafeBufferPointer { i in
+                var j = g.count
+                var ip = i.count
+                while j > 0 {
+                    let v = g[j - 1]
+                    if v == -T.infinity { break }
+                    while j > 0 && g[j - 1] == v { j -= 1 }
+                    while ip > 0 && i[ip - 1] >= v { ip -= 1 }
+                    let tp = g.count - j, fp = i.count - ip
+                    ap += Double(tp - previousTP) / Double(nG) * (Double(tp) / Double(tp + fp))
+                    previousTP = tp
+                }
+            }
+        }
+        if previousTP < nG {
+            ap += Double(nG - previousTP) / Double(nG) * (Double(nG) / Double(nG + nI))
+        }
+        return ap
+    }
+
+    /// pAUC@a: the area under TPR(FAR) for FAR in [0, a] divided by a, linear between ROC
+    /// points, starting at (0, 0); held flat beyond the last point when failures keep FAR below a.
+    /// - Complexity: O(nG + nI).
+    public func partialAUC(maxFAR a: Double) -> Double {
+        let nI = Double(impostorCount), nG = Double(genuineCount)
+        var area = 0.0
+        var px = 0.0, py = 0.0
+        var done = false
+        forEachPoint { _, fa, fr in
+            if done { return }
+            let x = Double(fa) / nI, y = 1 - Double(fr) / nG
+            if x >= a {
+                let yAtA = x == px ? py : py + (y - py) * (a - px) / (x - px)
+                area += (a - px) * (py + yAtA) / 2
+                done = true
+                return
+            }
+            area += (x - px) * (py + y) / 2
+            px = x; py = y
+        }
+        if !done { area += (a - px) * py }
+        return area / a
+    }
+}
+
+/// The crossing of a (FAR, FRR) polyline with FAR = FRR, walking from its first point.
+func polylineEER(_ points: [(x: Double, y: Double)]) -> Double? {
+    guard let first = points.first else { return nil }
+    if first.x == first.y { return first.x }
+    for j in 1..<points.count {
+        let p = points[j - 1], q = points[j]
+        let pd = p.x - p.y, d = q.x - q.y
+        if pd < 0 && d >= 0 {
+            let s = -pd / (d - pd)
+            return p.x + s * (q.x - p.x)
+        }
+    }
+    return nil
+}

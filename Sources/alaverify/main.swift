@@ -1,0 +1,3 @@
+import AlaverifyCLI
+
+AlaverifyCommand.main()
