@@ -23,6 +23,9 @@ let package = Package(
         // HDF5 wrapper, samples/pairs/scores files, score file parsers.
         .target(name: "SampleData", dependencies: ["ScoreMetrics", "CHDF5"]),
 
+        // The ALA controller: policy network, REINFORCE, state features.
+        .target(name: "LossAlignment", dependencies: ["ScoreMetrics"]),
+
         .target(name: "AlaverifyCLI", dependencies: [
             "ScoreMetrics", "SampleData",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -31,6 +34,7 @@ let package = Package(
 
         .testTarget(name: "ScoreMetricsTests", dependencies: ["ScoreMetrics"]),
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "ScoreMetrics"]),
+        .testTarget(name: "LossAlignmentTests", dependencies: ["LossAlignment", "ScoreMetrics"]),
         .testTarget(name: "EndToEndTests", dependencies: ["alaverify"]),
     ]
 )

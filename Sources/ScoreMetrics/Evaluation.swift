@@ -176,3 +176,21 @@ func distinctCount(_ values: inout [UInt64]) -> Int {
     for j in 1..<values.count where values[j] != values[j - 1] { distinct += 1 }
     return distinct
 }
+
+extension AnyScoreSet {
+    /// Sorts (in place when this is the only reference) and evaluates.
+    public consuming func evaluate(_ options: EvaluationOptions) throws(EvaluationError) -> SystemMetrics {
+        switch consume self {
+        case .float(let s): return try SortedScores(s).evaluate(options)
+        case .double(let s): return try SortedScores(s).evaluate(options)
+        }
+    }
+
+    /// Sorts and returns the full curve.
+    public consuming func sortedCurve() -> DETCurve {
+        switch consume self {
+        case .float(let s): return SortedScores(s).curve()
+        case .double(let s): return SortedScores(s).curve()
+        }
+    }
+}

@@ -155,25 +155,28 @@ enum Radix {
         }
     }
 
-    /// The value of rank `rank` (0-based, ascending) among the non-NaN values, without sorting.
+    /// The (r+1)-th largest non-NaN value (r = `rankFromTop`, 0 = the maximum), without sorting,
+    /// and the number of non-NaN values; the value is nil when fewer than r+1 exist.
     ///
-    /// Histogram passes over 16-bit digits of the order-preserving keys narrow the candidates to
-    /// one digit bucket, which is then collected and finished; -0 and +0 count as equal.
+    /// One histogram pass over the top 16 bits of the order-preserving keys finds the bucket
+    /// that holds the rank; a second pass collects that bucket, which is then sorted.
+    /// `-0` and `+0` count as equal.
     /// - Complexity: O(n) time, O(bucket) extra memory.
-    static func select<T: ScoreFloat>(_ values: UnsafeBufferPointer<T>, rank: Int) -> T {
-        precondition(rank >= 0)
+    static func selectFromTop<T: ScoreFloat>(_ values: UnsafeBufferPointer<T>, rankFromTop r: Int) -> (value: T?, count: Int) {
+        precondition(r >= 0)
         let digitBits = 16
-        var counts = [Int](repeating: 0, count: 1 << digitBits)
         let topShift = T.Key(T.Key.bitWidth - digitBits)
+        var counts = [Int](repeating: 0, count: 1 << digitBits)
         counts.withUnsafeMutableBufferPointer { c in
             for v in values where !v.isNaN {
-                let key = T.radixKey(v == 0 ? 0 : v)
-                c[Int(truncatingIfNeeded: key >> topShift)] += 1
+                c[Int(truncatingIfNeeded: T.radixKey(v == 0 ? 0 : v) >> topShift)] += 1
             }
         }
-        var remaining = rank
-        var bucket = 0
-        while remaining >= counts[bucket] { remaining -= counts[bucket]; bucket += 1 }
+        let total = counts.reduce(0, +)
+        guard r < total else { return (nil, total) }
+        var remaining = r
+        var bucket = counts.count - 1
+        while remaining >= counts[bucket] { remaining -= counts[bucket]; bucket -= 1 }
         var members = [T.Key]()
         members.reserveCapacity(counts[bucket])
         let wanted = T.Key(bucket)
@@ -182,10 +185,10 @@ enum Radix {
             if key >> topShift == wanted { members.append(key) }
         }
         members.withUnsafeMutableBufferPointer { m in
-            let scratch = UnsafeMutableBufferPointer<T.Key>.allocate(capacity: m.count)
+            let scratch = UnsafeMutableBufferPointer<T.Key>.allocate(capacity: max(1, m.count))
             defer { scratch.deallocate() }
             sortKeys(m, shift: T.Key.bitWidth - digitBits - 8, scratch: scratch)
         }
-        return T.fromRadixKey(members[remaining])
+        return (T.fromRadixKey(members[members.count - 1 - remaining]), total)
     }
 }

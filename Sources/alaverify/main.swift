@@ -1,3 +1,3 @@
 import AlaverifyCLI
 
-AlaverifyCommand.main()
+AlaverifyCommand.runMain()

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import SampleData
+import ScoreMetrics
+
+/// The `alaverify` root command.
+public struct AlaverifyCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "alaverify",
+        abstract: "Biometric verification: exact operating-point metrics, DET reports, CI gates, ALA training.",
+        discussion: """
+            Exit codes: 0 success or gate passed, 1 gate failed, 64 usage error (bad flag or target),
+            65 bad input data, 70 internal error.
+            """,
+        version: alaverifyVersion,
+        subcommands: [MetricsCommand.self])
+
+    public init() {}
+
+    /// Parses the process arguments, runs the command and exits with SPEC's exit codes.
+    ///
+    /// Every failure prints exactly one line to stderr: `alaverify: <file>: <where>: <problem>`.
+    public static func runMain(_ arguments: [String]? = nil) -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Foundation.exit(0)
+        } catch let error as DataError {
+            fail(error.description, code: ExitStatus.dataError)
+        } catch let error as UsageError {
+            fail(error.message, code: ExitStatus.usage)
+        } catch let error as GateFailed {
+            _ = error
+            Foundation.exit(ExitStatus.gateFailed)
+        } catch let error as InternalError {
+            fail(error.message, code: ExitStatus.internalError)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            if code.rawValue == ExitCode.validationFailure.rawValue || error is ValidationError {
+                fail(oneLine(message(for: error)) + " (see 'alaverify help')", code: ExitStatus.usage)
+            }
+            if let exitCode = error as? ExitCode { Foundation.exit(exitCode.rawValue) }
+            fail(oneLine(message(for: error)), code: ExitStatus.internalError)
+        }
+    }
+
+    static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("Usage:") && !$0.hasPrefix("See '") }.joined(separator: " ")
+    }
+
+    static func fail(_ message: String, code: Int32) -> Never {
+        FileHandle.standardError.write(Data(("alaverify: " + oneLine(message) + "\n").utf8))
+        Foundation.exit(code)
+    }
+}
+
+/// The tool's version, written into reports and PNG metadata.
+public let alaverifyVersion = "0.1.0"
+
+/// SPEC section 1 exit codes.
+public enum ExitStatus {
+    public static let gateFailed: Int32 = 1
+    public static let usage: Int32 = 64
+    public static let dataError: Int32 = 65
+    public static let internalError: Int32 = 70
+}
+
+/// A usage problem the parser cannot see (conflicting flags, a bad target in context): exit 64.
+public struct UsageError: Error, Sendable {
+    /// One line naming the flag or file and the problem.
+    public var message: String
+    /// Creates a usage error.
+    public init(_ message: String) { self.message = message }
+}
+
+/// A bug or an environment failure (exit 70).
+public struct InternalError: Error, Sendable {
+    /// One line describing what failed.
+    public var message: String
+    /// Creates an internal error.
+    public init(_ message: String) { self.message = message }
+}
+
+/// A gate that failed (exit 1); its table has already been printed.
+public struct GateFailed: Error, Sendable {
+    /// Creates the marker.
+    public init() {}
+}

@@ -1,0 +1,2 @@
+// Tests of this target live in the other files of this folder.
+import Testing
