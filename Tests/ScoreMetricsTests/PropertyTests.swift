@@ -7,10 +7,11 @@ let casesPerSeed = 150
 
 /// Runs `body` on `casesPerSeed` random tie-heavy cases drawn from `seed`.
 func forEachRandomCase(
-    _ seed: UInt64, specials: Bool = true, _ body: (RawScores, Precision, String) throws -> Void
+    _ seed: UInt64, specials: Bool = true, cases: Int = casesPerSeed,
+    _ body: (RawScores, Precision, String) throws -> Void
 ) rethrows {
     var rng = SeededGenerator(seed: seed)
-    for index in 0..<casesPerSeed {
+    for index in 0..<cases {
         let c = randomCase(&rng, specials: specials)
         let p: Precision = rng.below(2) == 0 ? .float : .double
         try body(c, p, "seed \(seed) case \(index) \(p): \(c)")
@@ -142,6 +143,34 @@ struct PropertyTests {
                     let a = sim.point(m, rule), b = dist.point(m, rule)
                     #expect(a.falseAccepts == b.falseAccepts && a.falseRejects == b.falseRejects, "\(label) \(m)")
                     #expect(a.threshold == b.threshold.map { -$0 }, "\(label) \(m) \(rule)")
+                }
+            }
+        }
+    }
+
+    @Test("operatingPointsOnly (no sort) equals the sorted engine", arguments: propertySeeds)
+    func operatingPointsWithoutSorting(_ seed: UInt64) throws {
+        // Fewer cases: each selection clears a 65536-bucket histogram, slow in debug builds.
+        try forEachRandomCase(seed, cases: 25) { c, p, label in
+            for polarity in Polarity.allCases {
+                let g = polarity == .distance ? c.genuine.map { -$0 } : c.genuine
+                let i = polarity == .distance ? c.impostor.map { -$0 } : c.impostor
+                let metrics: [Metric] = [.frrAtFAR(0.1), .frrAtFAR(0.3), .frrAtFAR(0.75), .farAtFRR(0.1), .farAtFRR(0.5)]
+                for rule in ThresholdRule.allCases {
+                    let options = EvaluationOptions(metrics: metrics, rule: rule, interval: .wilson, curveMetrics: false)
+                    func both<T: ScoreFloat>(_: T.Type) throws -> (SystemMetrics, SystemMetrics) {
+                        let set = try ScoreSet(genuine: g.map { T($0) }, impostor: i.map { T($0) }, polarity: polarity)
+                        return (try set.operatingPointsOnly(options), try SortedScores(set).evaluate(options))
+                    }
+                    let (fast, sorted) = p == .float ? try both(Float.self) : try both(Double.self)
+                    let where_ = "\(label) \(polarity) \(rule)"
+                    #expect(fast.genuineFailures == sorted.genuineFailures && fast.impostorFailures == sorted.impostorFailures, "\(where_)")
+                    // Equality is numeric: a zero threshold may come out as -0 from one path and +0
+                    // from the other (both reproduce the counts; the JSON writer prints 0.0 for both).
+                    for (a, b) in zip(fast.operatingPoints, sorted.operatingPoints) {
+                        #expect(a == b, "\(where_) \(a.metric): \(a) vs \(b)")
+                    }
+                    #expect(fast.operatingPoints.count == metrics.count, "\(where_)")
                 }
             }
         }

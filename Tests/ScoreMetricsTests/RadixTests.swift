@@ -72,25 +72,33 @@ struct RadixTests {
         #expect(same, "seed \(c.seed) \(c): first difference at \(zip(v, want).enumerated().first { $1.0.bits != $1.1.bits }?.offset ?? -1)")
     }
 
-    @Test("Radix.select equals sorted[rank] (Float)", arguments: radixCases.filter { $0.count > 0 })
+    @Test("Radix.selectFromTop equals the descending sort's element (Float)", arguments: radixCases)
     func selectFloat(_ c: RadixCase) { checkSelect(c, Float.self) }
 
-    @Test("Radix.select equals sorted[rank] (Double)", arguments: radixCases.filter { $0.count > 0 })
+    @Test("Radix.selectFromTop equals the descending sort's element (Double)", arguments: radixCases)
     func selectDouble(_ c: RadixCase) { checkSelect(c, Double.self) }
 
     func checkSelect<T: ScoreFloat>(_ c: RadixCase, _ t: T.Type) {
         var v = radixValues(c, as: t)
-        // Sprinkle NaNs: select ranks the non-NaN values only.
+        // Sprinkle NaNs: selection ranks the non-NaN values only and counts them.
         var rng = SeededGenerator(seed: c.seed ^ 0xA5A5)
-        for _ in 0..<(c.count / 10) { v[rng.below(v.count)] = .nan }
-        let want = referenceSorted(v.filter { !$0.isNaN })
-        guard !want.isEmpty else { return }
-        var ranks = [0, want.count - 1, want.count / 2]
-        for _ in 0..<3 { ranks.append(rng.below(want.count)) }
+        for _ in 0..<(c.count / 10) where !v.isEmpty { v[rng.below(v.count)] = .nan }
+        let descending = Array(referenceSorted(v.filter { !$0.isNaN }).reversed())
+        var ranks = [0, descending.count, descending.count + 5]
+        if !descending.isEmpty {
+            ranks += [descending.count - 1, descending.count / 2]
+            for _ in 0..<3 { ranks.append(rng.below(descending.count)) }
+        }
         v.withUnsafeBufferPointer { buffer in
             for r in ranks {
-                let got = Radix.select(buffer, rank: r)
-                #expect(got.bits == want[r].bits, "seed \(c.seed) \(c) rank \(r): got \(got), expected \(want[r])")
+                let got = Radix.selectFromTop(buffer, rankFromTop: r)
+                #expect(got.count == descending.count, "seed \(c.seed) \(c) rank \(r)")
+                if r < descending.count {
+                    #expect(got.value?.bits == descending[r].bits,
+                            "seed \(c.seed) \(c) rank \(r): got \(String(describing: got.value)), expected \(descending[r])")
+                } else {
+                    #expect(got.value == nil, "seed \(c.seed) \(c) rank \(r) past the end")
+                }
             }
         }
     }
