@@ -36,7 +36,7 @@ enum HDF5Attributes {
     }
 
     /// A string attribute (fixed or variable length, scalar or one element), nil when absent.
-    static func readString(object: hid_t, name: String, _ site: HDF5Site) throws(DataError) -> String? {
+    static func readString(object: hid_t, name: String, file: HDF5File, _ site: HDF5Site) throws(DataError) -> String? {
         guard let attribute = try open(object: object, name: name, site) else { return nil }
         defer { _ = H5Aclose(attribute) }
         let fileType = try h5check(H5Aget_type(attribute), site, "reading attribute '\(name)'")
@@ -50,7 +50,7 @@ enum HDF5Attributes {
         }
         let space = try h5check(H5Aget_space(attribute), site, "reading attribute '\(name)'")
         defer { _ = H5Sclose(space) }
-        let strings = try HDF5Strings.read(fileType: fileType, count: 1, space: space, site, "reading attribute '\(name)'") {
+        let strings = try HDF5Strings.read(fileType: fileType, count: 1, space: space, file: file, site, "reading attribute '\(name)'") {
             memType, buffer in H5Aread(attribute, memType, buffer)
         }
         return strings.first
@@ -126,13 +126,14 @@ enum HDF5Strings {
     ///
     /// `space` is the selection that `transfer` reads (used to reclaim variable-length memory).
     static func read(
-        fileType: hid_t, count: Int, space: hid_t, _ site: HDF5Site, _ operation: String,
+        fileType: hid_t, count: Int, space: hid_t, file: HDF5File, _ site: HDF5Site, _ operation: String,
         transfer: (hid_t, UnsafeMutableRawPointer) -> herr_t
     ) throws(DataError) -> [String] {
         if count == 0 { return [] }
         let memType = try h5check(H5Tcopy(fileType), site, operation)
         defer { _ = H5Tclose(memType) }
         if H5Tis_variable_str(fileType) > 0 {
+            try file.checkGlobalHeaps()
             _ = try ShapeMath.checkAllocation([count], elementSize: MemoryLayout<UnsafeMutablePointer<CChar>?>.size, site)
             var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
             let status = pointers.withUnsafeMutableBytes { raw -> herr_t in

@@ -7,8 +7,11 @@ struct HDF5Site: Sendable {
     /// The dataset, group or attribute path inside the file, if any.
     var object: String?
 
-    /// The `DataError.location` text for this site.
-    var location: String? { object.map { "dataset \($0)" } }
+    /// The `DataError.location` text for this site (nil for the root group).
+    var location: String? {
+        guard let object, object != "/" else { return nil }
+        return "dataset \(object)"
+    }
 
     /// A bad-input error at this site.
     func error(_ message: String) -> DataError {

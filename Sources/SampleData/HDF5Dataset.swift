@@ -21,7 +21,7 @@ public final class HDF5Dataset: @unchecked Sendable {
         let site = file.site(self.path)
         HDF5Library.lock()
         defer { HDF5Library.unlock() }
-        guard file.linkExists(self.path) else { throw site.error("missing dataset") }
+        guard try file.linkExists(self.path) else { throw site.error("missing dataset") }
         let dapl = try h5check(H5Pcreate(alv_h5p_dataset_access()), site, "opening the dataset")
         defer { _ = H5Pclose(dapl) }
         // A 32 MiB chunk cache so that row-batched reads decompress each chunk once.
@@ -157,7 +157,7 @@ public final class HDF5Dataset: @unchecked Sendable {
         let space = try h5check(H5Dget_space(id), site, "reading the dataspace")
         defer { _ = H5Sclose(space) }
         let datasetID = id
-        return try HDF5Strings.read(fileType: fileType, count: count, space: space, site, "reading strings") {
+        return try HDF5Strings.read(fileType: fileType, count: count, space: space, file: file, site, "reading strings") {
             memType, buffer in
             H5Dread(datasetID, memType, alv_h5s_all(), alv_h5s_all(), HDF5Library.defaultPlist, buffer)
         }
@@ -174,7 +174,7 @@ public final class HDF5Dataset: @unchecked Sendable {
     public func stringAttribute(_ name: String) throws(DataError) -> String? {
         HDF5Library.lock()
         defer { HDF5Library.unlock() }
-        return try HDF5Attributes.readString(object: id, name: name, site)
+        return try HDF5Attributes.readString(object: id, name: name, file: file, site)
     }
 
     /// The integer attribute `name`, nil when absent.

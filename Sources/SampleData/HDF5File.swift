@@ -6,6 +6,7 @@ public final class HDF5File: @unchecked Sendable {
     /// The path as the caller gave it (used in every error message).
     public let path: String
     let id: hid_t
+    private var globalHeapsChecked = false
 
     /// Opens `path` read-only; fails with a `DataError` for a missing, non-HDF5 or damaged file.
     public init(path: String) throws(DataError) {
@@ -25,42 +26,55 @@ public final class HDF5File: @unchecked Sendable {
         HDF5Library.locked { _ = H5Fclose(id); _ = H5Eclear2(alv_h5e_default()) }
     }
 
+    /// Validates the global heap collections once, before the first variable-length read (lock held).
+    func checkGlobalHeaps() throws(DataError) {
+        if globalHeapsChecked { return }
+        try HDF5GlobalHeapGuard.validate(path: path)
+        globalHeapsChecked = true
+    }
+
     /// The site used for errors about `object` in this file.
     func site(_ object: String? = nil) -> HDF5Site { HDF5Site(file: path, object: object) }
 
     /// True when a link exists at `objectPath` (every intermediate group must exist too).
-    public func exists(_ objectPath: String) -> Bool {
-        HDF5Library.locked { linkExists(objectPath) }
+    public func exists(_ objectPath: String) throws(DataError) -> Bool {
+        HDF5Library.lock()
+        defer { HDF5Library.unlock() }
+        return try linkExists(objectPath)
     }
 
-    /// Link check without the lock (caller holds it).
-    func linkExists(_ objectPath: String) -> Bool {
+    /// Link check without the lock (caller holds it); a damaged group is an error, not absence.
+    func linkExists(_ objectPath: String) throws(DataError) -> Bool {
         let parts = objectPath.split(separator: "/", omittingEmptySubsequences: true)
         if parts.isEmpty { return true }
         var prefix = ""
-        for part in parts {
+        for (index, part) in parts.enumerated() {
             prefix += "/" + part
-            if H5Lexists(id, prefix, HDF5Library.defaultPlist) <= 0 {
-                _ = H5Eclear2(alv_h5e_default())
-                return false
+            let status = try h5check(H5Lexists(id, prefix, HDF5Library.defaultPlist), site(objectPath), "looking up \(prefix)")
+            if status == 0 { return false }
+            if index < parts.count - 1 {
+                // The parent must be a group for the next lookup to be meaningful.
+                let object = try h5check(H5Oopen(id, prefix, HDF5Library.defaultPlist), site(objectPath), "opening \(prefix)")
+                let isGroup = H5Iget_type(object) == H5I_GROUP
+                _ = H5Oclose(object)
+                if !isGroup { return false }
             }
         }
         return true
     }
 
     /// The kind of object at `objectPath`, or nil when there is none.
-    public func objectKind(_ objectPath: String) -> HDF5ObjectKind? {
-        HDF5Library.locked {
-            guard linkExists(objectPath) else { return nil }
-            let object = H5Oopen(id, objectPath, HDF5Library.defaultPlist)
-            guard object >= 0 else { _ = H5Eclear2(alv_h5e_default()); return nil }
-            defer { _ = H5Oclose(object) }
-            switch H5Iget_type(object) {
-            case H5I_DATASET: return .dataset
-            case H5I_GROUP: return .group
-            case H5I_DATATYPE: return .namedType
-            default: return nil
-            }
+    public func objectKind(_ objectPath: String) throws(DataError) -> HDF5ObjectKind? {
+        HDF5Library.lock()
+        defer { HDF5Library.unlock() }
+        guard try linkExists(objectPath) else { return nil }
+        let object = try h5check(H5Oopen(id, objectPath, HDF5Library.defaultPlist), site(objectPath), "opening the object")
+        defer { _ = H5Oclose(object) }
+        switch H5Iget_type(object) {
+        case H5I_DATASET: return .dataset
+        case H5I_GROUP: return .group
+        case H5I_DATATYPE: return .namedType
+        default: return nil
         }
     }
 
@@ -109,7 +123,7 @@ public final class HDF5File: @unchecked Sendable {
         defer { HDF5Library.unlock() }
         let object = try openObject(objectPath)
         defer { _ = H5Oclose(object) }
-        return try HDF5Attributes.readString(object: object, name: name, site(objectPath))
+        return try HDF5Attributes.readString(object: object, name: name, file: self, site(objectPath))
     }
 
     /// The integer attribute `name` of `objectPath`, nil when absent; fails when it is not an integer.
@@ -123,7 +137,7 @@ public final class HDF5File: @unchecked Sendable {
 
     /// Opens any object (caller holds the lock and closes it with `H5Oclose`).
     func openObject(_ objectPath: String) throws(DataError) -> hid_t {
-        guard linkExists(objectPath) else { throw site(objectPath).error("not found") }
+        guard try linkExists(objectPath) else { throw site(objectPath).error("not found") }
         return try h5check(H5Oopen(id, objectPath, HDF5Library.defaultPlist), site(objectPath), "opening the object")
     }
 

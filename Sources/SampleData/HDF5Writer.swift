@@ -29,8 +29,9 @@ public final class HDF5Writer: @unchecked Sendable {
         defer { HDF5Library.unlock() }
         let fapl = try h5check(H5Pcreate(alv_h5p_file_access()), site, "creating the file")
         defer { _ = H5Pclose(fapl) }
-        // Format versions with checksummed metadata, readable by HDF5 1.8 and later.
-        _ = H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110)
+        // HDF5 1.10 format: every metadata structure, chunk indexes included, carries a
+        // checksum, so damage is reported instead of read as data. Readable by HDF5 1.10+.
+        _ = H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110)
         id = try h5check(H5Fcreate(temporaryPath, alv_h5f_acc_trunc(), HDF5Library.defaultPlist, fapl), site, "creating the file")
     }
 
