@@ -26,3 +26,5 @@ static inline unsigned alv_h5f_acc_excl(void) { return H5F_ACC_EXCL; }
 static inline hsize_t alv_h5s_unlimited(void) { return H5S_UNLIMITED; }
 static inline herr_t alv_h5_disable_error_printing(void) { return H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 static inline hid_t alv_h5e_default(void) { return H5E_DEFAULT; }
+static inline hid_t alv_h5p_link_create(void) { return H5P_LINK_CREATE; }
+static inline size_t alv_h5t_variable(void) { return H5T_VARIABLE; }
