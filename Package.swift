@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // System libraries: module map + shim.h only, located through pkg-config.
@@ -23,8 +24,13 @@ let package = Package(
         // HDF5 wrapper, samples/pairs/scores files, score file parsers.
         .target(name: "SampleData", dependencies: ["ScoreMetrics", "CHDF5"]),
 
+        // Protocol files (YAML) and CI gates against baselines.
+        .target(name: "Protocols", dependencies: [
+            "ScoreMetrics", "SampleData", .product(name: "Yams", package: "Yams"),
+        ]),
+
         .target(name: "AlaverifyCLI", dependencies: [
-            "ScoreMetrics", "SampleData",
+            "ScoreMetrics", "SampleData", "Protocols",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "alaverify", dependencies: ["AlaverifyCLI"]),
@@ -32,5 +38,6 @@ let package = Package(
         .testTarget(name: "ScoreMetricsTests", dependencies: ["ScoreMetrics"]),
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "ScoreMetrics"]),
         .testTarget(name: "EndToEndTests", dependencies: ["alaverify"]),
+        .testTarget(name: "ProtocolsTests", dependencies: ["Protocols", "ScoreMetrics", "SampleData", "alaverify"]),
     ]
 )
