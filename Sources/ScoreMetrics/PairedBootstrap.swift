@@ -230,3 +230,12 @@ struct WeightedSubjects<T: ScoreFloat>: WeightedEvaluating {
         }
     }
 }
+
+extension ConfidenceInterval {
+    /// An interval read back from a report (e.g. metrics JSON) or computed outside the engine.
+    public static func recorded(lower: Double, upper: Double, level: Double, method: String, replicates: Int?)
+        -> ConfidenceInterval
+    {
+        ConfidenceInterval(lower: lower, upper: upper, level: level, method: method, replicates: replicates)
+    }
+}
