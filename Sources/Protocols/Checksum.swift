@@ -73,8 +73,9 @@ public struct SHA256: Sendable {
         defer { try? handle.close() }
         var hash = SHA256()
         while true {
-            guard let block = try? handle.read(upToCount: 1 << 20) else { return nil }
-            if block.isEmpty { break }
+            let block: Data?
+            do { block = try handle.read(upToCount: 1 << 20) } catch { return nil }
+            guard let block, !block.isEmpty else { break }  // nil or empty at the end
             hash.update(block)
         }
         return hash.hexDigest()

@@ -11,7 +11,7 @@ extension GateReport {
             var ci = "-"
             if let i = o.interval {
                 let level = "\(short(i.level * 100))%"
-                ci = o.gate.isRegression
+                ci = o.gate.isRegression && o.baseline != nil
                     ? "change \(level) [\(signed(i.lower)), \(signed(i.upper))]"
                     : "\(level) [\(fmt(i.lower)), \(fmt(i.upper))]"
             }
