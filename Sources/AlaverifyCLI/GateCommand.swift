@@ -79,6 +79,8 @@ struct GateCommand: ParsableCommand {
             try gate()
         } catch let error as ProtocolError {
             throw UsageError(error.description)
+        } catch let error as AtomicWriteError {
+            throw UsageError(error.description)
         }
     }
 
@@ -117,8 +119,8 @@ struct GateCommand: ParsableCommand {
         let report = try GateEvaluator.evaluate(
             protocol: p, candidate: candidate, baseline: old, mode: updateBaseline ? .updateBaseline : .check)
         print(report.table(), terminator: "")
-        if let junit { try writeAtomically(report.junit(), to: junit) }
-        if let markdown { try writeAtomically(report.markdown(), to: markdown) }
+        if let junit { try AtomicFile.write(report.junit(), to: junit) }
+        if let markdown { try AtomicFile.write(report.markdown(), to: markdown) }
 
         if updateBaseline, let baselinePath {
             guard report.passed else {
@@ -127,7 +129,7 @@ struct GateCommand: ParsableCommand {
             }
             let document = try Baseline.document(
                 for: candidate, protocol: p, path: baselinePath, tool: "alaverify \(alaverifyVersion) gate --update-baseline")
-            try writeAtomically(document.serialized() + "\n", to: baselinePath)
+            try AtomicFile.write(document.serialized() + "\n", to: baselinePath)
             print("baseline written: \(baselinePath)")
             for line in Baseline.changes(from: old, to: candidate, protocol: p) { print("  \(line)") }
             return
