@@ -79,6 +79,7 @@ extension SortedScores {
         var result: EqualErrorRate?
         var havePrev = false
         var px = 0.0, py = 0.0, pt = T.infinity
+        var pfa = 0, pfr = 0
         var done = false
         forEachPoint { t, fa, fr in
             if done { return }
@@ -87,18 +88,21 @@ extension SortedScores {
             if !havePrev {
                 havePrev = true
                 if d == 0 { result = EqualErrorRate(value: x, threshold: reported(t)); done = true }
-                px = x; py = y; pt = t
+                px = x; py = y; pt = t; pfa = fa; pfr = fr
                 return
             }
             let pd = px - py
             if pd < 0 && d >= 0 {
                 let s = -pd / (d - pd)
                 let value = px + s * (x - px)
-                let nearer = -pd <= d ? pt : t
+                // -pd <= d decided exactly on counts: (pfr + fr) / nG <= (pfa + fa) / nI.
+                let lhs = (pfr + fr).multipliedFullWidth(by: impostorCount)
+                let rhs = (pfa + fa).multipliedFullWidth(by: genuineCount)
+                let nearer = lhs <= rhs ? pt : t
                 result = EqualErrorRate(value: value, threshold: reported(nearer))
                 done = true
             }
-            px = x; py = y; pt = t
+            px = x; py = y; pt = t; pfa = fa; pfr = fr
         }
         return result
     }

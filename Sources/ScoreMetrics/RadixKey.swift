@@ -48,7 +48,7 @@ enum Radix {
     /// - Complexity: O(n * w / 8) for w-bit keys.
     static func sort<T: ScoreFloat>(_ values: inout [T]) {
         let n = values.count
-        guard n > 1 else { return }
+        guard n > 0 else { return }  // a single -0 must still become +0
         values.withUnsafeMutableBufferPointer { buffer in
             for i in 0..<n where buffer[i] == 0 { buffer[i] = 0 }  // -0 -> +0
             buffer.withMemoryRebound(to: T.Key.self) { keys in

@@ -1,2 +1,0 @@
-// Tests of this target live in the other files of this folder.
-import Testing
