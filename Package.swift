@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // System libraries: module map + shim.h only, located through pkg-config.
@@ -26,8 +27,13 @@ let package = Package(
         // The ALA controller: policy network, REINFORCE, state features.
         .target(name: "LossAlignment", dependencies: ["ScoreMetrics"]),
 
+        // Protocol files (YAML) and CI gates against baselines.
+        .target(name: "Protocols", dependencies: [
+            "ScoreMetrics", "SampleData", .product(name: "Yams", package: "Yams"),
+        ]),
+
         .target(name: "AlaverifyCLI", dependencies: [
-            "ScoreMetrics", "SampleData",
+            "ScoreMetrics", "SampleData", "Protocols",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "alaverify", dependencies: ["AlaverifyCLI"]),
@@ -36,5 +42,6 @@ let package = Package(
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "ScoreMetrics"]),
         .testTarget(name: "LossAlignmentTests", dependencies: ["LossAlignment", "ScoreMetrics"]),
         .testTarget(name: "EndToEndTests", dependencies: ["alaverify"]),
+        .testTarget(name: "ProtocolsTests", dependencies: ["Protocols", "ScoreMetrics", "SampleData", "alaverify"]),
     ]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Protocols
 import SampleData
 import ScoreMetrics
 
@@ -66,20 +67,12 @@ struct MetricsCommand: ParsableCommand {
     }
 }
 
-/// Writes text to a temporary file beside `path` and renames it into place.
+/// Writes text to a temporary file beside `path`, fsyncs and renames it into place: an existing
+/// file is replaced only by a complete new one. An unwritable path is a usage error (exit 64).
 func writeAtomically(_ text: String, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let temporary = url.deletingLastPathComponent()
-        .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
     do {
-        try Data(text.utf8).write(to: temporary)
-        if FileManager.default.fileExists(atPath: url.path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-        } else {
-            try FileManager.default.moveItem(at: temporary, to: url)
-        }
+        try AtomicFile.write(text, to: path)
     } catch {
-        try? FileManager.default.removeItem(at: temporary)
-        throw UsageError("\(path): cannot write: \((error as NSError).localizedDescription)")
+        throw UsageError(error.description)
     }
 }

@@ -43,10 +43,10 @@ public enum ScoresHDF5 {
         if genuineCount == m { throw file.site(labelPath).error("no impostor scores (no label is 0)") }
         switch scoreSet.elementType {
         case .float32:
-            let scores: [Float] = try scoreSet.read()
+            let scores: ([Float], [Float]) = try readPartitioned(scoreSet, labels, genuineCount)
             return .float(try makeSet(scores, labels, genuineCount, identities, polarity, file.site(scorePath)))
         case .float64:
-            let scores: [Double] = try scoreSet.read()
+            let scores: ([Double], [Double]) = try readPartitioned(scoreSet, labels, genuineCount)
             return .double(try makeSet(scores, labels, genuineCount, identities, polarity, file.site(scorePath)))
         default:
             throw file.site(scorePath).error("expected float32 or float64, found \(scoreSet.elementType)")
@@ -152,11 +152,42 @@ public enum ScoresHDF5 {
     }
 
     /// Splits `scores` by `labels` (already validated) into a score set, keeping file order.
+    /// Reads a score column in blocks of 2^20 values straight into its genuine and impostor
+    /// arrays, so the peak memory is the scores once plus one block (not the column twice).
+    static func readPartitioned<T: ScoreFloat & HDF5Scalar>(
+        _ dataset: HDF5Dataset, _ labels: [UInt8], _ genuineCount: Int
+    ) throws(DataError) -> ([T], [T]) {
+        let m = labels.count
+        let blockSize = 1 << 20
+        var genuine = [T](repeating: 0, count: genuineCount)
+        var impostor = [T](repeating: 0, count: m - genuineCount)
+        let block = UnsafeMutableBufferPointer<T>.allocate(capacity: min(blockSize, max(m, 1)))
+        defer { block.deallocate() }
+        var gi = 0, ii = 0
+        var start = 0
+        while start < m {
+            let count = min(blockSize, m - start)
+            try dataset.read(start: [start], count: [count], into: UnsafeMutableBufferPointer(rebasing: block[0..<count]))
+            genuine.withUnsafeMutableBufferPointer { g in
+                impostor.withUnsafeMutableBufferPointer { i in
+                    labels.withUnsafeBufferPointer { l in
+                        for j in 0..<count {
+                            let v = block[j]
+                            if l[start + j] == 1 { g[gi] = v; gi += 1 } else { i[ii] = v; ii += 1 }
+                        }
+                    }
+                }
+            }
+            start += count
+        }
+        return (genuine, impostor)
+    }
+
     private static func makeSet<T: ScoreFloat>(
-        _ scores: [T], _ labels: [UInt8], _ genuineCount: Int,
+        _ scores: ([T], [T]), _ labels: [UInt8], _ genuineCount: Int,
         _ identities: (left: [Int32], right: [Int32])?, _ polarity: Polarity, _ site: HDF5Site
     ) throws(DataError) -> ScoreSet<T> {
-        let (genuine, impostor) = partition(scores, labels, genuineCount)
+        let (genuine, impostor) = scores
         var genuineIDs: ComparisonIdentities? = nil
         var impostorIDs: ComparisonIdentities? = nil
         if let identities {

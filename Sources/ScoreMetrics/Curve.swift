@@ -31,32 +31,65 @@ public struct EqualErrorRate: Sendable, Equatable {
     public var threshold: Double
 }
 
+/// Steps through the operating points of sorted scores in descending threshold order: the
+/// reject-all threshold `+inf` first (when no score is `+inf`), then each distinct score.
+///
+/// A plain iterator rather than a closure walk, so callers keep their state in locals and can stop
+/// early; valid only inside the `withUnsafeBufferPointer` scope its buffers come from.
+struct PointWalker<T: ScoreFloat> {
+    let g: UnsafeBufferPointer<T>
+    let i: UnsafeBufferPointer<T>
+    let genuineFailures: Int
+    var gp: Int
+    var ip: Int
+    var rejectAllPending: Bool
+
+    init(genuine: UnsafeBufferPointer<T>, impostor: UnsafeBufferPointer<T>, genuineFailures: Int) {
+        g = genuine
+        i = impostor
+        self.genuineFailures = genuineFailures
+        gp = genuine.count
+        ip = impostor.count
+        let topG = gp > 0 ? genuine[gp - 1] : -T.infinity
+        let topI = ip > 0 ? impostor[ip - 1] : -T.infinity
+        rejectAllPending = !(topG == .infinity || topI == .infinity)
+    }
+
+    /// The next point: similarity-scale threshold, false accepts, false rejects.
+    @inline(__always)
+    mutating func next() -> (t: T, fa: Int, fr: Int)? {
+        if rejectAllPending {
+            rejectAllPending = false
+            return (.infinity, 0, genuineFailures + gp)
+        }
+        guard gp > 0 || ip > 0 else { return nil }
+        let v: T
+        if gp == 0 { v = i[ip - 1] } else if ip == 0 { v = g[gp - 1] } else { v = max(g[gp - 1], i[ip - 1]) }
+        while gp > 0 && g[gp - 1] == v { gp -= 1 }
+        while ip > 0 && i[ip - 1] == v { ip -= 1 }
+        return (v, i.count - ip, genuineFailures + gp)
+    }
+}
+
 extension SortedScores {
+    /// Runs `body` with a walker over this set's points.
+    @inline(__always)
+    func withWalker<R>(_ body: (inout PointWalker<T>) -> R) -> R {
+        genuine.withUnsafeBufferPointer { g in
+            impostor.withUnsafeBufferPointer { i in
+                var walker = PointWalker(genuine: g, impostor: i, genuineFailures: genuineFailures)
+                return body(&walker)
+            }
+        }
+    }
+
     /// Visits every operating point over distinct thresholds in descending threshold order:
     /// the reject-all threshold `+inf` first (when no score is `+inf`), then each distinct score.
     /// `body(t, falseAccepts, falseRejects)` receives the similarity-scale threshold.
     /// - Complexity: O(nG + nI).
-    @inline(__always)
     func forEachPoint(_ body: (T, Int, Int) -> Void) {
-        genuine.withUnsafeBufferPointer { g in
-            impostor.withUnsafeBufferPointer { i in
-                var gp = g.count
-                var ip = i.count
-                let fg = genuineFailures
-                let topG = gp > 0 ? g[gp - 1] : -T.infinity
-                let topI = ip > 0 ? i[ip - 1] : -T.infinity
-                if !(topG == .infinity || topI == .infinity) {
-                    body(.infinity, 0, fg + gp)
-                }
-                let mi = i.count
-                while gp > 0 || ip > 0 {
-                    var v: T
-                    if gp == 0 { v = i[ip - 1] } else if ip == 0 { v = g[gp - 1] } else { v = max(g[gp - 1], i[ip - 1]) }
-                    while gp > 0 && g[gp - 1] == v { gp -= 1 }
-                    while ip > 0 && i[ip - 1] == v { ip -= 1 }
-                    body(v, mi - ip, fg + gp)
-                }
-            }
+        withWalker { w in
+            while let p = w.next() { body(p.t, p.fa, p.fr) }
         }
     }
 
@@ -64,7 +97,11 @@ extension SortedScores {
     /// - Complexity: O(nG + nI) time and memory.
     public func curve() -> DETCurve {
         var points = [CurvePoint]()
-        forEachPoint { t, fa, fr in points.append(CurvePoint(threshold: reported(t), falseAccepts: fa, falseRejects: fr)) }
+        withWalker { w in
+            while let p = w.next() {
+                points.append(CurvePoint(threshold: reported(p.t), falseAccepts: p.fa, falseRejects: p.fr))
+            }
+        }
         return DETCurve(points: points, genuineCount: genuineCount, impostorCount: impostorCount)
     }
 
@@ -72,48 +109,45 @@ extension SortedScores {
     ///
     /// The crossing is the first segment, walking from the reject-all end, whose FAR - FRR goes
     /// from negative to non-negative; the value is linearly interpolated on that segment. The
-    /// threshold is the segment end nearer the crossing (the stricter one on a tie). Nil when the
-    /// polyline never reaches FAR >= FRR (possible only with failed comparisons).
+    /// threshold is the segment end nearer the crossing (the stricter one on a tie, decided on
+    /// counts). Nil when the polyline never reaches FAR >= FRR (possible only with failures).
+    /// - Complexity: O(points up to the crossing).
     public func equalErrorRate() -> EqualErrorRate? {
         let nI = Double(impostorCount), nG = Double(genuineCount)
-        var result: EqualErrorRate?
-        var havePrev = false
-        var px = 0.0, py = 0.0, pt = T.infinity
-        var pfa = 0, pfr = 0
-        var done = false
-        forEachPoint { t, fa, fr in
-            if done { return }
-            let x = Double(fa) / nI, y = Double(fr) / nG
-            let d = x - y
-            if !havePrev {
-                havePrev = true
-                if d == 0 { result = EqualErrorRate(value: x, threshold: reported(t)); done = true }
-                px = x; py = y; pt = t; pfa = fa; pfr = fr
-                return
+        return withWalker { w -> EqualErrorRate? in
+            guard let first = w.next() else { return nil }
+            var px = Double(first.fa) / nI, py = Double(first.fr) / nG
+            var pt = first.t, pfa = first.fa, pfr = first.fr
+            if px == py { return EqualErrorRate(value: px, threshold: reported(pt)) }
+            while let p = w.next() {
+                let x = Double(p.fa) / nI, y = Double(p.fr) / nG
+                let pd = px - py, d = x - y
+                if pd < 0 && d >= 0 {
+                    let s = -pd / (d - pd)
+                    let value = px + s * (x - px)
+                    // -pd <= d decided exactly on counts: (pfr + fr) / nG <= (pfa + fa) / nI.
+                    let lhs = (pfr + p.fr).multipliedFullWidth(by: impostorCount)
+                    let rhs = (pfa + p.fa).multipliedFullWidth(by: genuineCount)
+                    let nearer = lhs <= rhs ? pt : p.t
+                    return EqualErrorRate(value: value, threshold: reported(nearer))
+                }
+                px = x; py = y; pt = p.t; pfa = p.fa; pfr = p.fr
             }
-            let pd = px - py
-            if pd < 0 && d >= 0 {
-                let s = -pd / (d - pd)
-                let value = px + s * (x - px)
-                // -pd <= d decided exactly on counts: (pfr + fr) / nG <= (pfa + fa) / nI.
-                let lhs = (pfr + fr).multipliedFullWidth(by: impostorCount)
-                let rhs = (pfa + fa).multipliedFullWidth(by: genuineCount)
-                let nearer = lhs <= rhs ? pt : t
-                result = EqualErrorRate(value: value, threshold: reported(nearer))
-                done = true
-            }
-            px = x; py = y; pt = t; pfa = fa; pfr = fr
+            return nil
         }
-        return result
     }
 
     /// ROCCH-EER: the EER of the lower convex hull of the curve's points together with
     /// (FAR 0, FRR 1) and (FAR 1, FRR 0).
+    ///
+    /// Only the first point of each FRR level can be a hull vertex (later ones share its FRR at a
+    /// higher FAR), so the hull is built from at most nG + 2 candidates.
     /// - Complexity: O(nG + nI) time, O(hull) memory.
     public func rocchEER() -> Double {
         let nI = Double(impostorCount), nG = Double(genuineCount)
         var hull: [(x: Double, y: Double)] = [(0, 1)]
-        func add(_ p: (x: Double, y: Double)) {
+        hull.reserveCapacity(1024)
+        @inline(__always) func add(_ p: (x: Double, y: Double), _ hull: inout [(x: Double, y: Double)]) {
             while let last = hull.last, last.x == p.x, p.y <= last.y { hull.removeLast() }
             while hull.count >= 2 {
                 let o = hull[hull.count - 2], a = hull[hull.count - 1]
@@ -123,8 +157,15 @@ extension SortedScores {
             if let last = hull.last, last.x == p.x, last.y <= p.y { return }
             hull.append(p)
         }
-        forEachPoint { _, fa, fr in add((Double(fa) / nI, Double(fr) / nG)) }
-        add((1, 0))
+        withWalker { w in
+            var lastFR = -1
+            while let p = w.next() {
+                if p.fr == lastFR { continue }
+                lastFR = p.fr
+                add((Double(p.fa) / nI, Double(p.fr) / nG), &hull)
+            }
+        }
+        add((1, 0), &hull)
         return polylineEER(hull) ?? 0
     }
 
@@ -190,23 +231,22 @@ extension SortedScores {
     /// - Complexity: O(nG + nI).
     public func partialAUC(maxFAR a: Double) -> Double {
         let nI = Double(impostorCount), nG = Double(genuineCount)
-        var area = 0.0
-        var px = 0.0, py = 0.0
-        var done = false
-        forEachPoint { _, fa, fr in
-            if done { return }
-            let x = Double(fa) / nI, y = 1 - Double(fr) / nG
-            if x >= a {
-                let yAtA = x == px ? py : py + (y - py) * (a - px) / (x - px)
-                area += (a - px) * (py + yAtA) / 2
-                done = true
-                return
+        return withWalker { w -> Double in
+            var area = 0.0
+            var px = 0.0, py = 0.0
+            while let p = w.next() {
+                let x = Double(p.fa) / nI, y = 1 - Double(p.fr) / nG
+                if x >= a {
+                    let yAtA = x == px ? py : py + (y - py) * (a - px) / (x - px)
+                    area += (a - px) * (py + yAtA) / 2
+                    return area / a
+                }
+                area += (x - px) * (py + y) / 2
+                px = x; py = y
             }
-            area += (x - px) * (py + y) / 2
-            px = x; py = y
+            area += (a - px) * py
+            return area / a
         }
-        if !done { area += (a - px) * py }
-        return area / a
     }
 }
 

@@ -190,3 +190,24 @@ let handSystem = "label,score\n1,0.9\n1,0.8\n1,0.3\n0,0.5\n0,0.2\n0,0.1\n0,nan\n
         #expect((ci[0].doubleValue ?? 2) <= frr && frr <= (ci[1].doubleValue ?? -1))
     }
 }
+
+@Suite struct MetricsOutputFileTests {
+    @Test func existingJSONIsReplacedWhole() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try write(handSystem, "hand.csv", in: dir)
+        let out = try write("old content\n", "m.json", in: dir)
+        let r = try CLI.run(["metrics", path, "--far", "0.25", "--json", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try String(contentsOfFile: out, encoding: .utf8).hasPrefix("{\n  \"schema\""))
+    }
+
+    @Test func unwritableOutputKeepsTheOldFileAndSaysWhy() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = try write(handSystem, "hand.csv", in: dir)
+        let r = try CLI.run(["metrics", path, "--json", dir.appendingPathComponent("missing/m.json").path])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("missing/m.json: cannot write"), "\(r.stderr)")
+    }
+}
