@@ -69,7 +69,16 @@ struct MetricsCommand: ParsableCommand {
 
 /// Writes text to a temporary file beside `path`, fsyncs and renames it into place: an existing
 /// file is replaced only by a complete new one. An unwritable path is a usage error (exit 64).
+/// Devices and pipes (`/dev/stdout`, `/dev/null`, a FIFO) are written directly.
 func writeAtomically(_ text: String, to path: String) throws {
+    if let type = try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType,
+        type == .typeCharacterSpecial || type == .typeSocket || type.rawValue == "NSFileTypeFIFO"
+    {
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw UsageError("\(path): cannot write") }
+        handle.write(Data(text.utf8))
+        try? handle.close()
+        return
+    }
     do {
         try AtomicFile.write(text, to: path)
     } catch {

@@ -17,7 +17,7 @@ extension ScoreSet {
             var result = try negated.operatingPointsOnly(options)
             result.polarity = .distance
             for j in result.operatingPoints.indices {
-                result.operatingPoints[j].threshold = result.operatingPoints[j].threshold.map { -$0 }
+                result.operatingPoints[j].threshold = result.operatingPoints[j].threshold.map { 0 - $0 }
             }
             return result
         }
@@ -83,7 +83,7 @@ extension ScoreSet {
             if let t {
                 var rejected = genuineFailures
                 for g in genuine where g < t { rejected += 1 }
-                point.threshold = Double(t)
+                point.threshold = Double(t) + 0  // -0 -> +0, as the sorted engine reports it
                 point.falseAccepts = k
                 point.falseRejects = rejected
                 point.far = Double(k) / Double(nI)

@@ -92,7 +92,8 @@ public struct SortedScores<T: ScoreFloat>: Sendable {
 
     /// Converts an internal (similarity-scale) threshold to the input's units.
     @inline(__always) public func reported(_ t: T) -> Double {
-        polarity == .distance ? -Double(t) : Double(t)
+        // 0 - x and x + 0 turn a zero threshold into +0 on both paths.
+        polarity == .distance ? 0 - Double(t) : Double(t) + 0
     }
 }
 
