@@ -23,8 +23,13 @@ let package = Package(
         // HDF5 wrapper, samples/pairs/scores files, score file parsers.
         .target(name: "SampleData", dependencies: ["ScoreMetrics", "CHDF5"]),
 
+        // libpng's classic API (tEXt chunks) behind a C function that owns the setjmp.
+        .target(name: "CPNGText", dependencies: ["CPNG"]),
+        // Plots (Cairo), PNG encoding (libpng), summary.md / metrics.json.
+        .target(name: "Reports", dependencies: ["ScoreMetrics", "CCairo", "CPNGText"]),
+
         .target(name: "AlaverifyCLI", dependencies: [
-            "ScoreMetrics", "SampleData",
+            "ScoreMetrics", "SampleData", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "alaverify", dependencies: ["AlaverifyCLI"]),
@@ -32,5 +37,6 @@ let package = Package(
         .testTarget(name: "ScoreMetricsTests", dependencies: ["ScoreMetrics"]),
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "ScoreMetrics"]),
         .testTarget(name: "EndToEndTests", dependencies: ["alaverify"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "ScoreMetrics", "CPNG"]),
     ]
 )
