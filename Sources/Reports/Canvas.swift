@@ -52,6 +52,9 @@ public struct Rect: Sendable, Equatable {
 
     public var maxX: Double { x + width }
     public var maxY: Double { y + height }
+
+    /// True when the two rectangles share interior points.
+    public func overlaps(_ o: Rect) -> Bool { x < o.maxX && o.x < maxX && y < o.maxY && o.y < maxY }
 }
 
 /// Horizontal text anchor.

@@ -34,7 +34,7 @@ public struct DETPlot: ReportFigure {
     /// The shared axis: lower end a round rate below the finest resolvable rate or target.
     static func range(_ series: [PlotSeries], axes: DETAxes) -> RateAxis {
         var need = 0.01
-        var worstEER = 0.0
+        var highest = 0.0
         for s in series {
             let m = s.metrics
             need = min(need, 1 / Double(max(m.impostorCount, 1)), 1 / Double(max(m.genuineCount, 1)))
@@ -42,7 +42,10 @@ public struct DETPlot: ReportFigure {
                 need = min(need, p.target)
                 for r in [p.far, p.frr].compactMap({ $0 }) where r > 0 { need = min(need, r) }
             }
-            worstEER = max(worstEER, m.eer?.value ?? 0)
+            highest = max(highest, (m.eer?.value ?? 0) * 1.6)
+            for p in m.operatingPoints {
+                for r in [p.far, p.frr].compactMap({ $0 }) where r < 1 { highest = max(highest, r) }
+            }
         }
         let limit = need * 0.95
         var lower = 1e-9
@@ -51,7 +54,7 @@ public struct DETPlot: ReportFigure {
             for e in stride(from: -9, through: -1, by: 1) {
                 for m in [1.0, 2, 5] where m * Foundation.pow(10, Double(e)) < limit { lower = m * Foundation.pow(10, Double(e)) }
             }
-            let upper = [0.4, 0.6, 0.8, 0.9, 0.95, 0.99].first { $0 >= min(worstEER * 1.6, 0.99) } ?? 0.99
+            let upper = [0.4, 0.6, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999].first { $0 >= min(highest, 0.999) } ?? 0.999
             return RateAxis(scale: .probit, lower: lower, upper: upper)
         case .log:
             lower = Foundation.pow(10, log10(limit).rounded(.down))
@@ -115,9 +118,12 @@ public struct DETPlot: ReportFigure {
             for (k, s) in series.enumerated() {
                 canvas.polyline(curvePixels(s.detCurve), Color.series[k % Color.series.count], width: 2)
             }
-            // Operating points.
+        }
+        // Operating points: markers beyond the range sit on the frame.
+        canvas.clipped(to: Rect(x: r.x - 8, y: r.y - 8, width: r.width + 16, height: r.height + 16)) {
+            var tags = [Rect]()
             for (k, s) in series.enumerated() {
-                for p in s.metrics.operatingPoints { drawPoint(canvas, p, color: Color.series[k % Color.series.count]) }
+                for p in s.metrics.operatingPoints { drawPoint(canvas, p, color: Color.series[k % Color.series.count], tags: &tags) }
             }
         }
         painter.frame()
@@ -128,7 +134,7 @@ public struct DETPlot: ReportFigure {
         for a in targets {
             let x = pixel(far: a, frr: 0.5).x
             guard x >= r.x, x <= r.maxX else { continue }
-            let label = "FAR " + compactRate(a)
+            let label = compactRate(a)
             let w = canvas.textWidth(label, size: 11)
             if x - w / 2 > lastRight + 4 && x + w / 2 < layout.width.double {
                 canvas.text(label, x: x, y: r.y - 6, size: 11, anchor: .center, color: Color(hex: 0x505050))
@@ -151,7 +157,7 @@ public struct DETPlot: ReportFigure {
         return out
     }
 
-    func drawPoint(_ canvas: Canvas, _ p: OperatingPoint, color: Color) {
+    func drawPoint(_ canvas: Canvas, _ p: OperatingPoint, color: Color, tags: inout [Rect]) {
         guard let far = p.far, let frr = p.frr else { return }
         let r = layout.plot
         let level = p.interval?.level ?? 0.95
@@ -159,7 +165,7 @@ public struct DETPlot: ReportFigure {
         let x = far > 0 ? far : (p.metric.isFRRAtFAR ? p.target : far)
         let y = frr > 0 ? frr : (p.metric.isFRRAtFAR ? frr : p.target)
         let center = pixel(far: x, frr: y)
-        let cx = clampPixel(center.x, r.x, r.maxX), cy = clampPixel(center.y, r.y, r.maxY)
+        let cx = min(max(center.x.isNaN ? r.x : center.x, r.x), r.maxX), cy = min(max(center.y.isNaN ? r.y : center.y, r.y), r.maxY)
         let farCI: (Double, Double)?, frrCI: (Double, Double)?
         if p.metric.isFRRAtFAR {
             frrCI = p.interval.map { ($0.lower, $0.upper) }
@@ -169,19 +175,26 @@ public struct DETPlot: ReportFigure {
             frrCI = p.falseRejects.map { k in let w = wilsonInterval(successes: k, trials: p.genuineCount, level: level); return (w.lower, w.upper) }
         }
         if let (lo, hi) = farCI {
-            let a = clampPixel(pixel(far: lo, frr: 0.5).x, r.x, r.maxX), b = clampPixel(pixel(far: hi, frr: 0.5).x, r.x, r.maxX)
+            let a = edgeClamp(pixel(far: lo, frr: 0.5).x, r.x, r.maxX), b = edgeClamp(pixel(far: hi, frr: 0.5).x, r.x, r.maxX)
             canvas.line(a, cy, b, cy, color, width: 1.6)
             for e in [a, b] where e >= r.x && e <= r.maxX { canvas.line(e, cy - 4, e, cy + 4, color, width: 1.6) }
         }
         if let (lo, hi) = frrCI {
-            let a = clampPixel(pixel(far: 0.5, frr: lo).y, r.y, r.maxY), b = clampPixel(pixel(far: 0.5, frr: hi).y, r.y, r.maxY)
+            let a = edgeClamp(pixel(far: 0.5, frr: lo).y, r.y, r.maxY), b = edgeClamp(pixel(far: 0.5, frr: hi).y, r.y, r.maxY)
             canvas.line(cx, a, cx, b, color, width: 1.6)
             for e in [a, b] where e >= r.y && e <= r.maxY { canvas.line(cx - 4, e, cx + 4, e, color, width: 1.6) }
         }
         let hollow = !p.estimable || p.estimableBySubjects == false
         Marker(color: color, hollow: hollow).draw(canvas, x: cx, y: cy, radius: 5)
         if hollow {
-            canvas.text("not estimable", x: cx + 9, y: cy - 8, size: 11.5, color: color)
+            let right = cx + 60 < r.maxX
+            let ty = cy - 8 < r.y + 12 ? cy + 18 : cy - 8
+            let w = canvas.textWidth("n.e.", size: 11.5)
+            let box = Rect(x: right ? cx + 8 : cx - 10 - w, y: ty - 11, width: w + 2, height: 13)
+            if !tags.contains(where: { $0.overlaps(box) }) {
+                canvas.text("n.e.", x: box.x + 1, y: ty, size: 11.5, color: color)
+                tags.append(box)
+            }
         }
     }
 
@@ -192,7 +205,17 @@ public struct DETPlot: ReportFigure {
             let m = s.metrics
             legend.heading(s.name, color: color)
             if let eer = m.eer { legend.line("EER \(percent(eer.value))") } else { legend.line("EER not reached") }
-            for p in m.operatingPoints { legend.line(pointSummary(p), marker: Marker(color: color, hollow: !p.estimable || p.estimableBySubjects == false)) }
+            for p in m.operatingPoints {
+                let marker = Marker(color: color, hollow: !p.estimable || p.estimableBySubjects == false)
+                if series.count <= 3 {
+                    legend.line(pointHeadline(p), marker: marker)
+                    if let ci = p.interval, p.value != nil {
+                        legend.line("CI [\(percent(ci.lower)), \(percent(ci.upper))]", color: Color(hex: 0x666666), indent: 48)
+                    }
+                } else {
+                    legend.line(pointSummary(p), marker: marker)
+                }
+            }
             legend.line("nG \(grouped(m.genuineCount)) · nI \(grouped(m.impostorCount))", color: Color(hex: 0x666666))
             legend.gap()
         }
@@ -212,10 +235,10 @@ public struct DETPlot: ReportFigure {
         let level = series.lazy.flatMap { $0.metrics.operatingPoints.compactMap(\.interval?.level) }.first ?? 0.95
         canvas.line(x + 6, legend.y - 4.5, x + 20, legend.y - 4.5, .axis, width: 1.6)
         canvas.line(x + 13, legend.y - 11.5, x + 13, legend.y + 2.5, .axis, width: 1.6)
-        let how = methods.isEmpty ? "" : " (" + methods.joined(separator: ", ") + ")"
-        legend.line("\(Int((level * 100).rounded()))% CI of FRR and FAR\(how)")
+        legend.line("\(Int((level * 100).rounded()))% CI of FRR (\(methods.isEmpty ? "none" : methods.joined(separator: ", ")))")
+        legend.line("and of FAR (Wilson at the threshold)")
         Marker(color: .axis, hollow: true).draw(canvas, x: x + 13, y: legend.y - 4.5)
-        legend.line("not estimable (target · n < 3)")
+        legend.line("n.e.: not estimable (target · n < 3)")
     }
 }
 
@@ -226,6 +249,19 @@ func pointSummary(_ p: OperatingPoint) -> String {
     if let ci = p.interval { s += " [\(percent(ci.lower)), \(percent(ci.upper))]" }
     if !p.estimable { s += " n.e." } else if p.estimableBySubjects == false { s += " n.e. (subjects)" }
     return s
+}
+
+/// `frr@far=1e-3: 12.3%`, with `not estimable` or `unreachable` when so.
+func pointHeadline(_ p: OperatingPoint) -> String {
+    guard let v = p.value else { return "\(p.metric): unreachable" }
+    var s = "\(p.metric): \(percent(v))"
+    if !p.estimable { s += ", not estimable" } else if p.estimableBySubjects == false { s += ", n.e. (subjects)" }
+    return s
+}
+
+/// A pixel coordinate clamped onto [lo, hi] (NaN to lo).
+@inline(__always) func edgeClamp(_ v: Double, _ lo: Double, _ hi: Double) -> Double {
+    v.isNaN ? lo : min(max(v, lo), hi)
 }
 
 /// `1e-4`, `0.001`, `0.05`: the SPEC spelling of a rate.

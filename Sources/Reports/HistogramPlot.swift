@@ -95,6 +95,11 @@ public struct HistogramPlot: ReportFigure {
             canvas.line(layout.legend.x, legend.y - 4.5, layout.legend.x + 26, legend.y - 4.5, .axis, width: 1.4, dash: dash)
             legend.line("\(tag): t = \(shortNumber(t, digits: 6))")
         }
+        for p in m.operatingPoints {
+            guard let t = p.threshold, !t.isFinite else { continue }
+            legend.line("\(p.metric): t = \(shortNumber(t)) (\((t > 0) == (m.polarity == .similarity) ? "rejects all" : "accepts all"))")
+        }
+        for p in m.operatingPoints where !p.reachable { legend.line("\(p.metric): unreachable") }
         return canvas.image()
     }
 

@@ -35,7 +35,7 @@ public struct PlotSeries: Sendable {
             name: name, source: source, metrics: metrics,
             detCurve: sorted.thinnedCurve(CurveThinning(maxPoints: maxPoints, farScale: axes.scale, frrScale: axes.scale), keepingThresholds: keep),
             rocCurve: sorted.thinnedCurve(CurveThinning(maxPoints: maxPoints, farScale: .log, frrScale: .linear), keepingThresholds: keep),
-            histogram: sorted.histogram())
+            histogram: sorted.histogram(including: keep))
     }
 
     /// Sorts, evaluates and thins a score set.

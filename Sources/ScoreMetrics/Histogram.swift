@@ -20,10 +20,11 @@ public struct ScoreHistogram: Sendable, Equatable {
 }
 
 extension SortedScores {
-    /// A histogram over the central range of both classes (0.1% to 99.9% quantiles of each,
-    /// padded by 2%); a bin is [e_k, e_k+1) on the similarity scale, (e_k, e_k+1] for distances.
+    /// A histogram over the central range of both classes (0.1% to 99.9% quantiles of each),
+    /// widened to every finite value of `including` (input units) and padded by 2%; a bin is
+    /// [e_k, e_k+1) on the similarity scale, (e_k, e_k+1] for distances.
     /// - Complexity: O(bins · log n).
-    public func histogram(bins: Int = 100) -> ScoreHistogram {
+    public func histogram(bins: Int = 100, including: [Double] = []) -> ScoreHistogram {
         genuine.withUnsafeBufferPointer { g in
             impostor.withUnsafeBufferPointer { i in
                 func finite(_ a: UnsafeBufferPointer<T>, _ q: Double) -> Double? {
@@ -34,7 +35,8 @@ extension SortedScores {
                 }
                 let lows = [finite(g, 0.001), finite(i, 0.001)].compactMap { $0 }
                 let highs = [finite(g, 0.999), finite(i, 0.999)].compactMap { $0 }
-                var lo = lows.min() ?? 0, hi = highs.max() ?? 1
+                let extra = including.filter(\.isFinite).map { polarity == .distance ? -$0 : $0 }
+                var lo = (lows + extra).min() ?? 0, hi = (highs + extra).max() ?? 1
                 if !(hi > lo) { lo -= 0.5; hi += 0.5 }
                 let pad = (hi - lo) * 0.02
                 lo -= pad
