@@ -43,10 +43,10 @@ public struct RateAxis: Sendable, Equatable {
         let candidates: [Double]
         switch scale {
         case .probit:
-            candidates = (2...9).reversed().map { Foundation.pow(10, -Double($0)) }
+            candidates = (3...9).reversed().map { decimalPower(1, -$0) }
                 + [0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999]
         case .log:
-            candidates = (0...9).reversed().map { Foundation.pow(10, -Double($0)) }
+            candidates = (0...9).reversed().map { decimalPower(1, -$0) }
         case .linear:
             let span = upper - lower
             let step = span > 0.5 ? 0.1 : span > 0.2 ? 0.05 : span > 0.05 ? 0.02 : 0.01
@@ -66,7 +66,7 @@ public struct RateAxis: Sendable, Equatable {
         }
         var out = [Double]()
         for e in -9...(scale == .probit ? -3 : -1) {
-            for m in multiples { out.append(m * Foundation.pow(10, Double(e))) }
+            for m in multiples { out.append(decimalPower(m, e)) }
         }
         let major = Set(ticks)
         return out.filter { $0 > lower && $0 < upper && !major.contains($0) }
@@ -82,6 +82,9 @@ public struct RateAxis: Sendable, Equatable {
         return String(format: "%g", percent)
     }
 }
+
+/// The double nearest to `m`e`e` (exact decimal parsing, so 5e-6 is the literal 5e-6).
+func decimalPower(_ m: Double, _ e: Int) -> Double { Double("\(Int(m))e\(e)")! }
 
 /// Nice, round tick values for a linear axis of scores or counts.
 func niceTicks(_ lower: Double, _ upper: Double, count: Int = 8) -> [Double] {

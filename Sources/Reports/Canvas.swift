@@ -115,9 +115,11 @@ final class Canvas {
     }
 
     /// A polyline; `dash` is an on/off pattern in pixels.
-    func polyline(_ points: [(Double, Double)], _ c: Color, width: Double, dash: [Double] = []) {
+    func polyline(_ points: [(Double, Double)], _ c: Color, width: Double, dash: [Double] = [], roundCaps: Bool = false) {
         guard points.count >= 2 else { return }
         set(c)
+        cairo_set_line_cap(cr, roundCaps ? CAIRO_LINE_CAP_ROUND : CAIRO_LINE_CAP_BUTT)
+        defer { cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT) }
         cairo_set_line_width(cr, width)
         cairo_set_dash(cr, dash, Int32(dash.count), 0)
         cairo_move_to(cr, points[0].0, points[0].1)

@@ -52,12 +52,12 @@ public struct DETPlot: ReportFigure {
         switch axes {
         case .probit:
             for e in stride(from: -9, through: -1, by: 1) {
-                for m in [1.0, 2, 5] where m * Foundation.pow(10, Double(e)) < limit { lower = m * Foundation.pow(10, Double(e)) }
+                for m in [1.0, 2, 5] where decimalPower(m, e) < limit { lower = decimalPower(m, e) }
             }
             let upper = [0.4, 0.6, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999].first { $0 >= min(highest, 0.999) } ?? 0.999
             return RateAxis(scale: .probit, lower: lower, upper: upper)
         case .log:
-            lower = Foundation.pow(10, log10(limit).rounded(.down))
+            lower = decimalPower(1, Int(log10(limit).rounded(.down)))
             return RateAxis(scale: .log, lower: max(lower, 1e-9), upper: 1)
         }
     }
@@ -116,7 +116,7 @@ public struct DETPlot: ReportFigure {
             }
             // Curves.
             for (k, s) in series.enumerated() {
-                canvas.polyline(curvePixels(s.detCurve), Color.series[k % Color.series.count], width: 2)
+                canvas.polyline(curvePixels(s.detCurve), Color.series[k % Color.series.count], width: 2, roundCaps: true)
             }
         }
         // Operating points: markers beyond the range sit on the frame.

@@ -54,7 +54,7 @@ public struct ROCPlot: ReportFigure {
                     let p = pixel(far: c.far(j), tar: 1 - c.frr(j))
                     pts.append((clampPixel(p.x, r.x, r.maxX), clampPixel(p.y, r.y, r.maxY)))
                 }
-                canvas.polyline(pts, Color.series[k % Color.series.count], width: 2)
+                canvas.polyline(pts, Color.series[k % Color.series.count], width: 2, roundCaps: true)
             }
             for (k, s) in series.enumerated() {
                 let color = Color.series[k % Color.series.count]
