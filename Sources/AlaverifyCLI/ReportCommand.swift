@@ -61,13 +61,19 @@ struct ReportCommand: ParsableCommand {
         var series = [PlotSeries]()
         var provenance = [(path: String, sha256: String)]()
         var used = [String: Int]()
-        for (k, argument) in inputs.enumerated() {
-            let (path, defaultName) = try scoreFile(for: argument)
-            let set = try input.read(path)
-            let digest: String
-            do { digest = try SHA256.hexDigest(ofFile: path) } catch {
-                throw DataError(file: path, "cannot read: \((error as NSError).localizedDescription)")
+        let files = try inputs.map(scoreFile(for:))
+        let digests = InputDigests(files.map(\.path))
+        for k in inputs.indices {
+            let (path, defaultName) = files[k]
+            var clock = Date()
+            func lap(_ what: String) {
+                if ProcessInfo.processInfo.environment["ALAVERIFY_TIMING"] != nil {
+                    FileHandle.standardError.write(Data(String(format: "timing: %@ %.3f s\n", what, Date().timeIntervalSince(clock)).utf8))
+                }
+                clock = Date()
             }
+            let set = try input.read(path)
+            lap("read")
             var name = names.isEmpty ? defaultName : names[k]
             used[name, default: 0] += 1
             if used[name]! > 1 { name += " (\(used[name]!))" }
@@ -77,6 +83,7 @@ struct ReportCommand: ParsableCommand {
             } catch {
                 throw UsageError("\(path): \(error.description)")
             }
+            lap("evaluate+thin")
             for p in s.metrics.operatingPoints where !p.estimable || p.estimableBySubjects == false || !p.reachable {
                 let n = p.metric.isFRRAtFAR ? p.impostorCount : p.genuineCount
                 let why = !p.reachable ? "unreachable (failed or infinite scores alone exceed the target)"
@@ -85,10 +92,21 @@ struct ReportCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("alaverify: warning: \(path): \(p.metric) \(why)\n".utf8))
             }
             series.append(s)
-            provenance.append((path, digest))
+        }
+        for (k, file) in files.enumerated() {
+            switch digests.result(k) {
+            case .success(let digest): provenance.append((file.path, digest))
+            case .failure(let error): throw DataError(file: file.path, "cannot read: \((error as NSError).localizedDescription)")
+            }
         }
         let command = (["alaverify"] + CommandLine.arguments.dropFirst().map(shellQuoted)).joined(separator: " ")
         let report: Report
+        let started = Date()
+        defer {
+            if ProcessInfo.processInfo.environment["ALAVERIFY_TIMING"] != nil {
+                FileHandle.standardError.write(Data(String(format: "timing: render+encode+write %.3f s\n", Date().timeIntervalSince(started)).utf8))
+            }
+        }
         do {
             report = try Report.build(
                 series: series, axes: axes,
@@ -150,6 +168,33 @@ struct ReportCommand: ParsableCommand {
             try? FileManager.default.removeItem(atPath: temporary)
             throw UsageError("\(final): cannot write: \(message)")
         }
+    }
+}
+
+/// SHA-256 of every input, computed on a background thread while the inputs are evaluated.
+final class InputDigests: @unchecked Sendable {
+    private var results: [Result<String, Error>?]
+    private let group = DispatchGroup()
+    private let lock = NSLock()
+
+    init(_ paths: [String]) {
+        results = Array(repeating: nil, count: paths.count)
+        DispatchQueue.global().async(group: group) { [self] in
+            for (k, path) in paths.enumerated() {
+                let r = Result { try SHA256.hexDigest(ofFile: path) }
+                lock.lock()
+                results[k] = r
+                lock.unlock()
+            }
+        }
+    }
+
+    /// The digest of input k (waits for the hashing to finish).
+    func result(_ k: Int) -> Result<String, Error> {
+        group.wait()
+        lock.lock()
+        defer { lock.unlock() }
+        return results[k]!
     }
 }
 

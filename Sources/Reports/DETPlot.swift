@@ -5,7 +5,9 @@ import ScoreMetrics
 ///
 /// Both axes share one range, so the plotting area is square in rate units and FAR = FRR is
 /// its diagonal. The range runs from a round rate just below the finest rate any system can
-/// resolve (1/nI, 1/nG) or any requested target, up to 40% (further when an EER needs it).
+/// resolve (1/nI, 1/nG) or any requested target, up to 40% or the round rate above the largest
+/// of 1.6 x EER, every operating point's rates and the FRR at the curve's first false accept
+/// (so the curve stays in view over every resolvable FAR), at most 99.9%.
 /// The bands FAR < 1/nI and FRR < 1/nG (largest n over the systems) are shaded: no system can
 /// resolve rates there. Each operating point is a marker with its confidence interval drawn as
 /// a cross; not-estimable points are hollow.
@@ -43,6 +45,9 @@ public struct DETPlot: ReportFigure {
                 for r in [p.far, p.frr].compactMap({ $0 }) where r > 0 { need = min(need, r) }
             }
             highest = max(highest, (m.eer?.value ?? 0) * 1.6)
+            // The curve from its first false accept on stays in view.
+            let c = s.detCurve
+            if let j = c.points.firstIndex(where: { $0.falseAccepts > 0 }), c.frr(j) < 1 { highest = max(highest, c.frr(j)) }
             for p in m.operatingPoints {
                 for r in [p.far, p.frr].compactMap({ $0 }) where r < 1 { highest = max(highest, r) }
             }

@@ -139,7 +139,7 @@ struct AxesPainter {
 
     func titles(title: String, x: String, y: String) {
         let r = layout.plot
-        canvas.text(title, x: r.x, y: 34, size: 18, bold: true)
+        canvas.text(title, x: r.x, y: 28, size: 18, bold: true)
         canvas.text(x, x: r.x + r.width / 2, y: r.maxY + 46, size: 14.5, anchor: .center)
         canvas.verticalText(y, x: 26, y: r.y + r.height / 2, size: 14.5)
     }

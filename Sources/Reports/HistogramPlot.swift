@@ -60,21 +60,20 @@ public struct HistogramPlot: ReportFigure {
                 canvas.fillPolygon(outline, color.alpha(0.28))
                 canvas.polyline(outline, color, width: 1.5)
             }
-            for (t, dash, _) in thresholdLines() {
+            for (t, dash, _, _) in thresholdLines() {
                 let x = layout.x(fx(t))
                 canvas.line(x, r.y, x, r.maxY, .axis, width: 1.4, dash: dash)
             }
         }
-        // Threshold tags above the frame.
-        var lastRight = -Double.infinity
-        for (t, _, tag) in thresholdLines().sorted(by: { $0.0 < $1.0 }) {
+        // Threshold tags above the frame, on a second row when they would overlap.
+        var rowRight = [-Double.infinity, -Double.infinity]
+        for (t, _, _, tag) in thresholdLines().sorted(by: { $0.0 < $1.0 }) {
             let x = layout.x(fx(t))
             guard x >= r.x, x <= r.maxX else { continue }
             let w = canvas.textWidth(tag, size: 11)
-            if x - w / 2 > lastRight + 4 {
-                canvas.text(tag, x: x, y: r.y - 6, size: 11, anchor: .center, color: .axis)
-                lastRight = x + w / 2
-            }
+            guard let row = rowRight.indices.first(where: { x - w / 2 > rowRight[$0] + 4 }) else { continue }
+            canvas.text(tag, x: x, y: r.y - 6 - 14 * Double(row), size: 11, anchor: .center, color: .axis)
+            rowRight[row] = x + w / 2
         }
         painter.frame()
         let unit = series.metrics.polarity == .distance ? "Distance (accept iff distance <= t)" : "Score (accept iff score >= t)"
@@ -91,7 +90,7 @@ public struct HistogramPlot: ReportFigure {
         }
         if h.clamped > 0 { legend.line("\(grouped(h.clamped)) outside, in end bins", color: Color(hex: 0x666666)) }
         legend.gap()
-        for (t, dash, tag) in thresholdLines() {
+        for (t, dash, tag, _) in thresholdLines() {
             canvas.line(layout.legend.x, legend.y - 4.5, layout.legend.x + 26, legend.y - 4.5, .axis, width: 1.4, dash: dash)
             legend.line("\(tag): t = \(shortNumber(t, digits: 6))")
         }
@@ -103,13 +102,14 @@ public struct HistogramPlot: ReportFigure {
         return canvas.image()
     }
 
-    /// (threshold, dash, tag) for the EER and every reachable operating point.
-    func thresholdLines() -> [(Double, [Double], String)] {
-        var out = [(Double, [Double], String)]()
-        if let eer = series.metrics.eer, eer.threshold.isFinite { out.append((eer.threshold, [2, 3], "EER")) }
+    /// (threshold, dash, name, short tag) for the EER and every reachable operating point.
+    func thresholdLines() -> [(Double, [Double], String, String)] {
+        var out = [(Double, [Double], String, String)]()
+        if let eer = series.metrics.eer, eer.threshold.isFinite { out.append((eer.threshold, [2, 3], "EER", "EER")) }
         for p in series.metrics.operatingPoints {
             guard let t = p.threshold, t.isFinite else { continue }
-            out.append((t, [6, 4], p.metric.description))
+            let tag = (p.metric.isFRRAtFAR ? "FAR " : "FRR ") + compactRate(p.target)
+            out.append((t, [6, 4], p.metric.description, tag))
         }
         return out
     }

@@ -25,30 +25,19 @@ public struct PlotSeries: Sendable {
         self.histogram = histogram
     }
 
-    /// Thins the curves of sorted scores whose metrics are known, keeping the points around
-    /// every operating point and the EER.
-    /// - Complexity: O((maxPoints + k) · log n + bins · log n).
-    public init<T>(name: String, source: String, sorted: SortedScores<T>, metrics: SystemMetrics, axes: DETAxes, maxPoints: Int = 1500) {
-        var keep = metrics.operatingPoints.compactMap(\.threshold)
-        if let eer = metrics.eer { keep.append(eer.threshold) }
-        self.init(
-            name: name, source: source, metrics: metrics,
-            detCurve: sorted.thinnedCurve(CurveThinning(maxPoints: maxPoints, farScale: axes.scale, frrScale: axes.scale), keepingThresholds: keep),
-            rocCurve: sorted.thinnedCurve(CurveThinning(maxPoints: maxPoints, farScale: .log, frrScale: .linear), keepingThresholds: keep),
-            histogram: sorted.histogram(including: keep))
-    }
-
-    /// Sorts, evaluates and thins a score set.
+    /// Sorts, evaluates and thins a score set: the DET curve for `axes`, the ROC curve for log
+    /// FAR and linear FRR, each keeping the points around every operating point and the EER.
+    /// - Complexity: O(n) to sort and evaluate, plus O(maxPoints · log n).
     public static func make(
-        name: String, source: String, scores: consuming AnyScoreSet, options: EvaluationOptions, axes: DETAxes
+        name: String, source: String, scores: consuming AnyScoreSet, options: EvaluationOptions, axes: DETAxes,
+        maxPoints: Int = 1500
     ) throws(EvaluationError) -> PlotSeries {
-        switch consume scores {
-        case .float(let s):
-            let sorted = SortedScores(s)
-            return PlotSeries(name: name, source: source, sorted: sorted, metrics: try sorted.evaluate(options), axes: axes)
-        case .double(let s):
-            let sorted = SortedScores(s)
-            return PlotSeries(name: name, source: source, sorted: sorted, metrics: try sorted.evaluate(options), axes: axes)
-        }
+        let summary = try scores.plotSummary(options, thinnings: [
+            CurveThinning(maxPoints: maxPoints, farScale: axes.scale, frrScale: axes.scale),
+            CurveThinning(maxPoints: maxPoints, farScale: .log, frrScale: .linear),
+        ])
+        return PlotSeries(
+            name: name, source: source, metrics: summary.metrics, detCurve: summary.curves[0], rocCurve: summary.curves[1],
+            histogram: summary.histogram)
     }
 }

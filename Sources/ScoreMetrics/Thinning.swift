@@ -234,3 +234,40 @@ extension AnyScoreSet {
         }
     }
 }
+
+/// What plots need from one system, computed from a single sort: its metrics, its curve thinned
+/// for each requested pair of axes (keeping every operating point and the EER), and a histogram.
+public struct PlotSummary: Sendable {
+    /// The metrics.
+    public var metrics: SystemMetrics
+    /// One thinned curve per requested thinning, in order.
+    public var curves: [DETCurve]
+    /// The score histogram (its range includes every finite operating threshold).
+    public var histogram: ScoreHistogram
+}
+
+extension SortedScores {
+    /// Evaluates, thins and bins (see `PlotSummary`).
+    func plotSummary(_ options: EvaluationOptions, thinnings: [CurveThinning], bins: Int) throws(EvaluationError) -> PlotSummary {
+        let metrics = try evaluate(options)
+        var keep = metrics.operatingPoints.compactMap(\.threshold)
+        if let eer = metrics.eer { keep.append(eer.threshold) }
+        return PlotSummary(
+            metrics: metrics, curves: thinnings.map { thinnedCurve($0, keepingThresholds: keep) },
+            histogram: histogram(bins: bins, including: keep))
+    }
+}
+
+extension AnyScoreSet {
+    /// Sorts once (in place when this is the only reference), evaluates, thins each curve and
+    /// bins the scores; specialised for the set's precision.
+    /// - Complexity: O(n) to sort and evaluate, plus O((maxPoints + bins) · log n).
+    public consuming func plotSummary(
+        _ options: EvaluationOptions, thinnings: [CurveThinning], bins: Int = 100
+    ) throws(EvaluationError) -> PlotSummary {
+        switch consume self {
+        case .float(let s): return try SortedScores(s).plotSummary(options, thinnings: thinnings, bins: bins)
+        case .double(let s): return try SortedScores(s).plotSummary(options, thinnings: thinnings, bins: bins)
+        }
+    }
+}

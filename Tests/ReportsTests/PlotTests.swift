@@ -12,23 +12,31 @@ struct PlotTests {
         #expect(abs(normalQuantile(0.4) - (-0.2533471031357997)) < 1e-12)
     }
 
-    @Test("DET range: a round rate below 1/nI up to 40%, ticks from the percent list")
+    @Test("DET range: a round rate below 1/nI up to where the curve starts, ticks from the percent list")
     func detRange() throws {
         let plot = DETPlot(series: [try demoSeries()])
-        // nI = 100,000: 1/nI = 1e-5, the round rate below it is 5e-6; no value shown needs more than 40%.
+        // nI = 100,000: 1/nI = 1e-5, the round rate below it is 5e-6; the top keeps the curve in view.
         #expect(plot.axis.scale == .probit)
         #expect(plot.axis.lower == 5e-6)
-        #expect(plot.axis.upper == 0.4)
-        #expect(plot.axis.ticks == [1e-5, 1e-4, 1e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4])
-        #expect(plot.axis.ticks.map(RateAxis.percentLabel) == ["0.001", "0.01", "0.1", "1", "2", "5", "10", "20", "40"])
+        #expect(demoUpper() == 0.9)
+        #expect(plot.axis.upper == demoUpper())
+        #expect(plot.axis.ticks == [1e-5, 1e-4, 1e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.9])
+        #expect(plot.axis.ticks.map(RateAxis.percentLabel) == ["0.001", "0.01", "0.1", "1", "2", "5", "10", "20", "40", "60", "80", "90"])
     }
 
-    @Test("probit of known rates lands on the expected pixel", arguments: [(0.01, 0.1), (1e-4, 0.2), (1e-5, 0.4), (0.05, 1e-3)])
+    @Test("DET range: a good system's range ends at 40%")
+    func detRangeGood() throws {
+        let plot = DETPlot(series: [try demoSeries(genuineMean: 8)])
+        #expect(demoUpper(genuineMean: 8) == 0.4)
+        #expect(plot.axis.upper == 0.4)
+    }
+
+    @Test("probit of known rates lands on the expected pixel", arguments: [(0.01, 0.1), (1e-4, 0.2), (1e-5, 0.4), (0.05, 1e-3), (0.9, 0.9)])
     func probitMapping(_ rates: (Double, Double)) throws {
         let plot = DETPlot(series: [try demoSeries()])
         let r = plot.layout.plot
         #expect(r == Rect(x: 90, y: 64, width: 620, height: 620))
-        let z0 = normalQuantile(5e-6), z1 = normalQuantile(0.4)
+        let z0 = normalQuantile(5e-6), z1 = normalQuantile(demoUpper())
         let x = 90 + (normalQuantile(rates.0) - z0) / (z1 - z0) * 620
         let y = 64 + 620 - (normalQuantile(rates.1) - z0) / (z1 - z0) * 620
         let p = plot.pixel(far: rates.0, frr: rates.1)
@@ -49,10 +57,10 @@ struct PlotTests {
         let plot = DETPlot(series: [try demoSeries()])
         let image = try plot.render()
         #expect(image.width == 1040 && image.height == 760)
-        let z0 = normalQuantile(5e-6), z1 = normalQuantile(0.4)
+        let z0 = normalQuantile(5e-6), z1 = normalQuantile(demoUpper())
         func fx(_ rate: Double) -> Double { 90 + (normalQuantile(rate) - z0) / (z1 - z0) * 620 }
         let dark: (UInt8, UInt8, UInt8) = (0x40, 0x40, 0x40)
-        let ticks = [1e-5, 1e-4, 1e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4]
+        let ticks = [1e-5, 1e-4, 1e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.9]
         for t in ticks {
             let x = Int(fx(t).rounded())
             #expect(near(image.pixel(x, 684 + 3), dark, tolerance: 40), "x tick \(t) at column \(x)")
@@ -78,7 +86,7 @@ struct PlotTests {
         let plot = DETPlot(series: [series])
         let image = try plot.render()
         let blue: (UInt8, UInt8, UInt8) = (0x1F, 0x77, 0xB4)
-        let z0 = normalQuantile(5e-6), z1 = normalQuantile(0.4)
+        let z0 = normalQuantile(5e-6), z1 = normalQuantile(demoUpper())
         let markers = series.metrics.operatingPoints.map { plot.pixel(far: $0.far!, frr: $0.frr!) }
         let c = series.detCurve
         var checked = 0

@@ -23,6 +23,15 @@ func demoSeries(
         options: EvaluationOptions(metrics: targets.map { .frrAtFAR($0) }, interval: .wilson), axes: axes)
 }
 
+/// The DET range's upper end for `demoSeries()`, derived from the raw scores: the FRR at the
+/// curve's first false accept (genuine scores below the top impostor score) rounded up to the
+/// next of 40, 60, 80, 90, 95, 98, 99 ... %.
+func demoUpper(genuineMean: Double = 3.5, seed: UInt64 = 1) -> Double {
+    let g = gaussian(1000, mean: genuineMean, seed: seed), top = gaussian(100_000, mean: 0, seed: seed + 100).max()!
+    let frr = Double(g.filter { $0 < top }.count) / 1000
+    return [0.4, 0.6, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999].first { $0 >= frr }!
+}
+
 /// The standard normal quantile by bisection on `erfc`, independent of `ScoreMetrics.probit`.
 func normalQuantile(_ p: Double) -> Double {
     var lo = -40.0, hi = 40.0
