@@ -63,17 +63,11 @@ struct ReportCommand: ParsableCommand {
         var used = [String: Int]()
         let files = try inputs.map(scoreFile(for:))
         let digests = InputDigests(files.map(\.path))
+        var timer = PhaseTimer()
         for k in inputs.indices {
             let (path, defaultName) = files[k]
-            var clock = Date()
-            func lap(_ what: String) {
-                if ProcessInfo.processInfo.environment["ALAVERIFY_TIMING"] != nil {
-                    FileHandle.standardError.write(Data(String(format: "timing: %@ %.3f s\n", what, Date().timeIntervalSince(clock)).utf8))
-                }
-                clock = Date()
-            }
             let set = try input.read(path)
-            lap("read")
+            timer.lap("read \(path)")
             var name = names.isEmpty ? defaultName : names[k]
             used[name, default: 0] += 1
             if used[name]! > 1 { name += " (\(used[name]!))" }
@@ -83,11 +77,11 @@ struct ReportCommand: ParsableCommand {
             } catch {
                 throw UsageError("\(path): \(error.description)")
             }
-            lap("evaluate+thin")
+            timer.lap("evaluate, thin, bin")
             for p in s.metrics.operatingPoints where !p.estimable || p.estimableBySubjects == false || !p.reachable {
                 let n = p.metric.isFRRAtFAR ? p.impostorCount : p.genuineCount
                 let why = !p.reachable ? "unreachable (failed or infinite scores alone exceed the target)"
-                    : !p.estimable ? "not estimable (\(p.target) x \(n) comparisons < 3); drawn hollow"
+                    : !p.estimable ? "not estimable (\(p.target) x \(n) comparisons < 3, rule of 3); drawn hollow"
                     : "not estimable by subjects (too few identity pairs); drawn hollow"
                 FileHandle.standardError.write(Data("alaverify: warning: \(path): \(p.metric) \(why)\n".utf8))
             }
@@ -95,18 +89,14 @@ struct ReportCommand: ParsableCommand {
         }
         for (k, file) in files.enumerated() {
             switch digests.result(k) {
-            case .success(let digest): provenance.append((file.path, digest))
+            case .success(let digest):
+                provenance.append((file.path, digest))
             case .failure(let error): throw DataError(file: file.path, "cannot read: \((error as NSError).localizedDescription)")
             }
         }
         let command = (["alaverify"] + CommandLine.arguments.dropFirst().map(shellQuoted)).joined(separator: " ")
+        timer.lap("wait for the input checksums")
         let report: Report
-        let started = Date()
-        defer {
-            if ProcessInfo.processInfo.environment["ALAVERIFY_TIMING"] != nil {
-                FileHandle.standardError.write(Data(String(format: "timing: render+encode+write %.3f s\n", Date().timeIntervalSince(started)).utf8))
-            }
-        }
         do {
             report = try Report.build(
                 series: series, axes: axes,
@@ -114,10 +104,12 @@ struct ReportCommand: ParsableCommand {
         } catch {
             throw InternalError("report: \(error.message)")
         }
+        timer.lap("render and encode")
         for file in report.files {
             try writeReportFile(file.bytes, name: file.name)
             print((out as NSString).appendingPathComponent(file.name))
         }
+        timer.lap("write")
     }
 
     /// Creates the output folder or checks that it may be written into.
@@ -171,6 +163,28 @@ struct ReportCommand: ParsableCommand {
     }
 }
 
+/// Phase timings on stderr (wall and this thread's CPU seconds) when ALAVERIFY_TIMING is set;
+/// the benchmark uses them to show where the time goes.
+struct PhaseTimer {
+    let enabled = ProcessInfo.processInfo.environment["ALAVERIFY_TIMING"] != nil
+    var wall = Date()
+    var cpu = PhaseTimer.threadCPUSeconds()
+
+    mutating func lap(_ phase: String) {
+        guard enabled else { return }
+        let line = String(format: "timing: %@: %.3f s wall, %.3f s cpu\n", phase, Date().timeIntervalSince(wall), PhaseTimer.threadCPUSeconds() - cpu)
+        FileHandle.standardError.write(Data(line.utf8))
+        wall = Date()
+        cpu = PhaseTimer.threadCPUSeconds()
+    }
+
+    static func threadCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+}
+
 /// SHA-256 of every input, computed on a background thread while the inputs are evaluated.
 final class InputDigests: @unchecked Sendable {
     private var results: [Result<String, Error>?]
@@ -181,7 +195,9 @@ final class InputDigests: @unchecked Sendable {
         results = Array(repeating: nil, count: paths.count)
         DispatchQueue.global().async(group: group) { [self] in
             for (k, path) in paths.enumerated() {
+                var timer = PhaseTimer()
                 let r = Result { try SHA256.hexDigest(ofFile: path) }
+                timer.lap("sha256 \(path) (background thread)")
                 lock.lock()
                 results[k] = r
                 lock.unlock()

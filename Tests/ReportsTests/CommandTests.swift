@@ -74,6 +74,12 @@ struct CommandTests {
         defer { try? FileManager.default.removeItem(atPath: rerun) }
         _ = try run(args.map { $0 == out ? rerun : $0 })
         #expect(try Data(contentsOf: URL(fileURLWithPath: rerun + "/metrics.json")) == json1)
+        // Across processes (another hash seed) the image data are the same bytes.
+        for name in ["det.png", "roc.png", "hist-1-demo-pixels32.csv.png"] {
+            let a = try pngChunks([UInt8](Data(contentsOf: URL(fileURLWithPath: out + "/" + name)))).filter { $0.type == "IDAT" }.map(\.data)
+            let b = try pngChunks([UInt8](Data(contentsOf: URL(fileURLWithPath: rerun + "/" + name)))).filter { $0.type == "IDAT" }.map(\.data)
+            #expect(!a.isEmpty && a == b, "\(name) pixels differ between processes")
+        }
         let names2 = try FileManager.default.contentsOfDirectory(atPath: out)
         #expect(!names2.contains { $0.contains(".tmp-") })
     }
