@@ -2,6 +2,7 @@ import CCairo
 
 /// An sRGB colour with opacity, components in [0, 1].
 public struct Color: Sendable, Equatable {
+    /// Red, green, blue and opacity.
     public var r: Double, g: Double, b: Double, a: Double
 
     /// Creates a colour.
@@ -40,6 +41,7 @@ public struct Color: Sendable, Equatable {
 
 /// A rectangle in pixels, y growing downwards.
 public struct Rect: Sendable, Equatable {
+    /// Top-left corner and size.
     public var x: Double, y: Double, width: Double, height: Double
 
     /// Creates a rectangle.
@@ -50,7 +52,9 @@ public struct Rect: Sendable, Equatable {
         self.height = height
     }
 
+    /// The right edge.
     public var maxX: Double { x + width }
+    /// The bottom edge.
     public var maxY: Double { y + height }
 
     /// True when the two rectangles share interior points.

@@ -19,8 +19,9 @@ public protocol ReportFigure: Sendable {
 
 /// Where the parts of a figure with a right-hand legend panel go.
 public struct PlotLayout: Sendable, Equatable {
-    /// Image size in pixels.
+    /// Image width in pixels.
     public var width: Int
+    /// Image height in pixels.
     public var height: Int
     /// The plotting area (the data rectangle, inside the frame).
     public var plot: Rect
