@@ -208,6 +208,11 @@ public struct DETPlot: ReportFigure {
         for (k, s) in series.enumerated() {
             let color = Color.series[k % Color.series.count]
             let m = s.metrics
+            // Keep room for the key below; the summary lists every system anyway.
+            if !legend.fits(lines: (series.count <= 3 ? 2 : 1) * m.operatingPoints.count + 4 + (k == series.count - 1 ? 0 : 2), reserve: 6) {
+                legend.line("+ \(series.count - k) more system(s): see summary.md", indent: 0)
+                break
+            }
             legend.heading(s.name, color: color)
             if let eer = m.eer { legend.line("EER \(percent(eer.value))") } else { legend.line("EER not reached") }
             for p in m.operatingPoints {

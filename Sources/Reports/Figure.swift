@@ -77,6 +77,11 @@ struct LegendWriter {
 
     mutating func gap(_ h: Double = 8) { y += h }
 
+    /// True when `lines` more lines, plus `reserve` lines kept free, fit above the area's bottom.
+    func fits(lines: Int, reserve: Int) -> Bool {
+        y + Double(lines + reserve) * LegendWriter.lineHeight <= area.maxY
+    }
+
     func fitted(_ s: String, width: Double, bold: Bool) -> String {
         if canvas.textWidth(s, size: LegendWriter.size, bold: bold) <= width { return s }
         var t = s

@@ -78,6 +78,11 @@ public struct ROCPlot: ReportFigure {
         for (k, s) in series.enumerated() {
             let color = Color.series[k % Color.series.count]
             let m = s.metrics
+            // Keep room for the key below; the summary lists every system anyway.
+            if !legend.fits(lines: m.operatingPoints.count + m.partialAUCs.count + 3 + (k == series.count - 1 ? 0 : 2), reserve: 2) {
+                legend.line("+ \(series.count - k) more system(s): see summary.md", indent: 0)
+                break
+            }
             legend.heading(s.name, color: color)
             if let auc = m.rocAUC { legend.line(String(format: "ROC AUC %.5f", auc)) }
             for p in m.partialAUCs { legend.line(String(format: "%@ %.5f", p.metric.description, p.value)) }
