@@ -32,8 +32,13 @@ let package = Package(
             "ScoreMetrics", "SampleData", .product(name: "Yams", package: "Yams"),
         ]),
 
+        // libpng's classic API (tEXt chunks) behind a C function that owns the setjmp.
+        .target(name: "CPNGText", dependencies: ["CPNG"]),
+        // Plots (Cairo), PNG encoding (libpng), summary.md / metrics.json.
+        .target(name: "Reports", dependencies: ["ScoreMetrics", "CCairo", "CPNGText"]),
+
         .target(name: "AlaverifyCLI", dependencies: [
-            "ScoreMetrics", "SampleData", "Protocols",
+            "ScoreMetrics", "SampleData", "Protocols", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "alaverify", dependencies: ["AlaverifyCLI"]),
@@ -43,5 +48,6 @@ let package = Package(
         .testTarget(name: "LossAlignmentTests", dependencies: ["LossAlignment", "ScoreMetrics"]),
         .testTarget(name: "EndToEndTests", dependencies: ["alaverify"]),
         .testTarget(name: "ProtocolsTests", dependencies: ["Protocols", "ScoreMetrics", "SampleData", "alaverify"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "ScoreMetrics", "CPNG"]),
     ]
 )

@@ -1,0 +1,230 @@
+import ArgumentParser
+import Foundation
+import Reports
+import SampleData
+import ScoreMetrics
+
+extension DETAxes: ExpressibleByArgument {}
+
+/// `alaverify report`: DET/ROC/histogram PNGs, metrics.json and summary.md for score files or runs.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "DET, ROC and score-histogram PNGs with summary.md and metrics.json for score files or run folders.",
+        discussion: """
+            Each input is a score file (CSV/TSV/bob/HDF5, as for 'metrics') or a run folder holding
+            scores.h5, scores.csv or scores.tsv. Writes into DIR: det.png, roc.png,
+            hist-<k>-<name>.png per system, metrics.json (SPEC section 3) and summary.md. Every PNG
+            carries tEXt metadata (tool version, command, sha256 of the inputs, the metrics shown);
+            equal input gives byte-identical files. Files are written to a temporary name and renamed.
+
+            A requested operating point that the data cannot resolve (target x n < 3) is drawn hollow,
+            marked 'not estimable' and reported with a warning line; it does not fail the command.
+
+            Exit codes: 0 written; 64 usage error, including a non-empty DIR without --force and an
+            output folder that cannot be created or written; 65 bad input data (unreadable or
+            malformed score file, run folder without a score file); 70 internal error.
+
+            Examples:
+              alaverify report fixtures/demo-pixels32.csv fixtures/demo-pixels8.csv --out reports/demo
+              alaverify report runs/a runs/b --out out --far 1e-4 --far 1e-3 --axes log --force
+            """)
+
+    @Argument(help: "Score files or run folders.")
+    var inputs: [String] = []
+
+    @Option(help: "Output folder (created if missing; must be empty unless --force).")
+    var out: String
+
+    @Option(help: "DET axes: probit (normal deviate) or log.")
+    var axes: DETAxes = .probit
+
+    @Flag(help: "Write into a non-empty output folder, replacing report files of the same names.")
+    var force = false
+
+    @Option(name: .customLong("name"), help: "Display name per input, in order (default: the file or run folder name).")
+    var names: [String] = []
+
+    @OptionGroup var input: ScoreInputOptions
+    @OptionGroup var selection: MetricSelectionOptions
+
+    func validate() throws {
+        guard !inputs.isEmpty else { throw ValidationError("give at least one score file or run folder") }
+        guard names.isEmpty || names.count == inputs.count else {
+            throw ValidationError("--name must be given once per input (\(inputs.count)), got \(names.count)")
+        }
+    }
+
+    func run() throws {
+        try prepareOutputFolder()
+        let options = selection.options(curveMetrics: true)
+        var series = [PlotSeries]()
+        var provenance = [(path: String, sha256: String)]()
+        var used = [String: Int]()
+        let files = try inputs.map(scoreFile(for:))
+        let digests = InputDigests(files.map(\.path))
+        var timer = PhaseTimer()
+        for k in inputs.indices {
+            let (path, defaultName) = files[k]
+            let set = try input.read(path)
+            timer.lap("read \(path)")
+            var name = names.isEmpty ? defaultName : names[k]
+            used[name, default: 0] += 1
+            if used[name]! > 1 { name += " (\(used[name]!))" }
+            let s: PlotSeries
+            do {
+                s = try PlotSeries.make(name: name, source: path, scores: set, options: options, axes: axes)
+            } catch {
+                throw UsageError("\(path): \(error.description)")
+            }
+            timer.lap("evaluate, thin, bin")
+            for p in s.metrics.operatingPoints where !p.estimable || p.estimableBySubjects == false || !p.reachable {
+                let n = p.metric.isFRRAtFAR ? p.impostorCount : p.genuineCount
+                let why = !p.reachable ? "unreachable (failed or infinite scores alone exceed the target)"
+                    : !p.estimable ? "not estimable (\(p.target) x \(n) comparisons < 3, rule of 3); drawn hollow"
+                    : "not estimable by subjects (too few identity pairs); drawn hollow"
+                FileHandle.standardError.write(Data("alaverify: warning: \(path): \(p.metric) \(why)\n".utf8))
+            }
+            series.append(s)
+        }
+        for (k, file) in files.enumerated() {
+            switch digests.result(k) {
+            case .success(let digest):
+                provenance.append((file.path, digest))
+            case .failure(let error): throw DataError(file: file.path, "cannot read: \((error as NSError).localizedDescription)")
+            }
+        }
+        let command = (["alaverify"] + CommandLine.arguments.dropFirst().map(shellQuoted)).joined(separator: " ")
+        timer.lap("wait for the input checksums")
+        let report: Report
+        do {
+            report = try Report.build(
+                series: series, axes: axes,
+                provenance: ReportProvenance(version: alaverifyVersion, command: command, inputs: provenance))
+        } catch {
+            throw InternalError("report: \(error.message)")
+        }
+        timer.lap("render and encode")
+        for file in report.files {
+            try writeReportFile(file.bytes, name: file.name)
+            print((out as NSString).appendingPathComponent(file.name))
+        }
+        timer.lap("write")
+    }
+
+    /// Creates the output folder or checks that it may be written into.
+    func prepareOutputFolder() throws {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: out, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw UsageError("\(out): --out exists and is not a folder") }
+            let entries = (try? fm.contentsOfDirectory(atPath: out)) ?? []
+            if !entries.isEmpty && !force {
+                throw UsageError("\(out): output folder is not empty (\(entries.count) entries); use --force to write into it")
+            }
+        } else {
+            do { try fm.createDirectory(atPath: out, withIntermediateDirectories: true) } catch {
+                throw UsageError("\(out): cannot create the output folder: \(reason(error))")
+            }
+        }
+        guard fm.isWritableFile(atPath: out) else { throw UsageError("\(out): output folder is not writable") }
+    }
+
+    /// The score file of an input: the file itself, or a run folder's scores file.
+    func scoreFile(for argument: String) throws -> (path: String, name: String) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) else {
+            throw DataError(file: argument, "no such file or folder")
+        }
+        let base = (argument as NSString).lastPathComponent
+        guard isDirectory.boolValue else { return (argument, base) }
+        for candidate in ["scores.h5", "scores.csv", "scores.tsv"] {
+            let path = (argument as NSString).appendingPathComponent(candidate)
+            if FileManager.default.fileExists(atPath: path) { return (path, base) }
+        }
+        throw DataError(file: argument, "run folder has no scores.h5, scores.csv or scores.tsv (the report plots a run's test scores)")
+    }
+
+    /// Writes to a temporary name in the output folder, then renames over the final name.
+    func writeReportFile(_ bytes: [UInt8], name: String) throws {
+        let final = (out as NSString).appendingPathComponent(name)
+        let temporary = (out as NSString).appendingPathComponent(".\(name).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: temporary))
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw UsageError("\(final): cannot write: \(reason(error))")
+        }
+        if rename(temporary, final) != 0 {
+            let message = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw UsageError("\(final): cannot write: \(message)")
+        }
+    }
+}
+
+/// Phase timings on stderr (wall and this thread's CPU seconds) when ALAVERIFY_TIMING is set;
+/// the benchmark uses them to show where the time goes.
+struct PhaseTimer {
+    let enabled = ProcessInfo.processInfo.environment["ALAVERIFY_TIMING"] != nil
+    var wall = Date()
+    var cpu = PhaseTimer.threadCPUSeconds()
+
+    mutating func lap(_ phase: String) {
+        guard enabled else { return }
+        let line = String(format: "timing: %@: %.3f s wall, %.3f s cpu\n", phase, Date().timeIntervalSince(wall), PhaseTimer.threadCPUSeconds() - cpu)
+        FileHandle.standardError.write(Data(line.utf8))
+        wall = Date()
+        cpu = PhaseTimer.threadCPUSeconds()
+    }
+
+    static func threadCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+}
+
+/// SHA-256 of every input, computed on a background thread while the inputs are evaluated.
+final class InputDigests: @unchecked Sendable {
+    private var results: [Result<String, Error>?]
+    private let group = DispatchGroup()
+    private let lock = NSLock()
+
+    init(_ paths: [String]) {
+        results = Array(repeating: nil, count: paths.count)
+        DispatchQueue.global().async(group: group) { [self] in
+            for (k, path) in paths.enumerated() {
+                var timer = PhaseTimer()
+                let r = Result { try SHA256.hexDigest(ofFile: path) }
+                timer.lap("sha256 \(path) (background thread)")
+                lock.lock()
+                results[k] = r
+                lock.unlock()
+            }
+        }
+    }
+
+    /// The digest of input k (waits for the hashing to finish).
+    func result(_ k: Int) -> Result<String, Error> {
+        group.wait()
+        lock.lock()
+        defer { lock.unlock() }
+        return results[k]!
+    }
+}
+
+private func reason(_ error: Error) -> String {
+    let ns = error as NSError
+    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        return String(cString: strerror(Int32(underlying.code)))
+    }
+    return ns.localizedDescription
+}
+
+/// The argument as a POSIX shell would need it written.
+func shellQuoted(_ s: String) -> String {
+    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=@:,+%")
+    if !s.isEmpty && s.allSatisfy({ safe.contains($0) }) { return s }
+    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

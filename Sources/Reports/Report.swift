@@ -1,0 +1,121 @@
+import Foundation
+import ScoreMetrics
+
+/// How a report was made, recorded in every PNG and in `summary.md`.
+public struct ReportProvenance: Sendable {
+    /// The tool's version.
+    public var version: String
+    /// The command line (without the program path).
+    public var command: String
+    /// Every input file and its SHA-256.
+    public var inputs: [(path: String, sha256: String)]
+
+    /// Creates a record.
+    public init(version: String, command: String, inputs: [(path: String, sha256: String)]) {
+        self.version = version
+        self.command = command
+        self.inputs = inputs
+    }
+}
+
+/// A report's files, in memory: PNGs, `metrics.json` and `summary.md`.
+public struct Report: Sendable {
+    /// File names (no folders) and contents, in writing order.
+    public var files: [(name: String, bytes: [UInt8])]
+
+    /// The figures of a report: DET, ROC, then one histogram per system.
+    public static func figures(_ series: [PlotSeries], axes: DETAxes) -> [any ReportFigure] {
+        var out: [any ReportFigure] = [DETPlot(series: series, axes: axes), ROCPlot(series: series)]
+        for (k, s) in series.enumerated() { out.append(HistogramPlot(series: s, index: k)) }
+        return out
+    }
+
+    /// The tEXt chunks of one figure.
+    public static func metadata(_ figure: any ReportFigure, _ provenance: ReportProvenance) -> [PNGText] {
+        [
+            PNGText("Title", figure.title),
+            PNGText("Software", "alaverify \(provenance.version)"),
+            PNGText("alaverify:command", provenance.command),
+            PNGText("alaverify:inputs", provenance.inputs.map { "sha256:\($0.sha256)  \($0.path)" }.joined(separator: "\n")),
+            PNGText("alaverify:metrics", figure.shownMetrics.serialized(indent: nil)),
+        ]
+    }
+
+    /// Renders every figure and writes the texts; equal input gives equal bytes.
+    public static func build(series: [PlotSeries], axes: DETAxes, provenance: ReportProvenance) throws(ReportError) -> Report {
+        var files = [(name: String, bytes: [UInt8])]()
+        let figures = figures(series, axes: axes)
+        for figure in figures {
+            let image = try figure.render()
+            files.append((figure.fileName, try PNGEncoder.encode(image, text: metadata(figure, provenance))))
+        }
+        let named = series.map { NamedMetrics(name: $0.name, source: $0.source, metrics: $0.metrics) }
+        files.append(("metrics.json", Array((MetricsJSON.document(named).serialized() + "\n").utf8)))
+        files.append(("summary.md", Array(summary(series, figures: figures, axes: axes, provenance: provenance).utf8)))
+        return Report(files: files)
+    }
+
+    /// The Markdown summary: one row per system, one column per metric, then the figures.
+    public static func summary(_ series: [PlotSeries], figures: [any ReportFigure], axes: DETAxes, provenance: ReportProvenance) -> String {
+        var metrics = [Metric]()
+        for s in series { for p in s.metrics.operatingPoints where !metrics.contains(p.metric) { metrics.append(p.metric) } }
+        var out = "# alaverify report\n\n"
+        out += "\(series.count) system\(series.count == 1 ? "" : "s") · alaverify \(provenance.version) · DET axes: \(axes.rawValue)\n\n"
+        var header = ["system", "genuine", "impostor", "EER", "ROC AUC"] + metrics.map(\.description)
+        var align = ["---", "--:", "--:", "--:", "--:"] + metrics.map { _ in "--:" }
+        if series.contains(where: { $0.metrics.averagePrecision != nil }) {
+            header.insert("AP", at: 5)
+            align.insert("--:", at: 5)
+        }
+        out += "| " + header.joined(separator: " | ") + " |\n|" + align.joined(separator: "|") + "|\n"
+        var notes = [String]()
+        for s in series {
+            let m = s.metrics
+            var row = [markdownCell(s.name), grouped(m.genuineCount), grouped(m.impostorCount),
+                       m.eer.map { percent($0.value) } ?? "not reached", m.rocAUC.map { String(format: "%.5f", $0) } ?? "-"]
+            if header.contains("AP") { row.append(m.averagePrecision.map { String(format: "%.5f", $0) } ?? "-") }
+            for metric in metrics {
+                guard let p = m.operatingPoints.first(where: { $0.metric == metric }) else { row.append("-"); continue }
+                guard let v = p.value else {
+                    row.append("unreachable")
+                    notes.append("- **\(markdownCell(s.name))**, \(metric): no threshold reaches the target (failed or infinite scores alone exceed it).")
+                    continue
+                }
+                var cell = percent(v)
+                if let ci = p.interval { cell += " [\(percent(ci.lower)), \(percent(ci.upper))]" }
+                if !p.estimable {
+                    cell += " ⚠ n.e."
+                    let n = metric.isFRRAtFAR ? m.impostorCount : m.genuineCount
+                    let what = metric.isFRRAtFAR ? "impostor" : "genuine"
+                    notes.append("- **\(markdownCell(s.name))**, \(metric): not estimable — \(compactRate(p.target)) × \(grouped(n)) \(what) comparisons = \(String(format: "%.3g", p.target * Double(n))) < 3 (rule of 3); drawn hollow.")
+                } else if p.estimableBySubjects == false {
+                    cell += " ⚠ n.e. (subjects)"
+                    let units = metric.isFRRAtFAR ? (p.impostorIdentityPairs ?? 0) : (p.genuineIdentities ?? 0)
+                    let what = metric.isFRRAtFAR ? "impostor identity pairs" : "genuine identities"
+                    notes.append("- **\(markdownCell(s.name))**, \(metric): not estimable by subjects — \(compactRate(p.target)) × \(grouped(units)) \(what) < 3.")
+                }
+                row.append(cell)
+            }
+            out += "| " + row.joined(separator: " | ") + " |\n"
+        }
+        out += "\n"
+        let methods = Set(series.flatMap { $0.metrics.operatingPoints.compactMap(\.interval) }.map { iv in
+            iv.method == "wilson" ? "Wilson at the chosen threshold" : "subject bootstrap, \(iv.replicates ?? 0) replicates"
+        }).sorted()
+        let level = series.lazy.flatMap { $0.metrics.operatingPoints.compactMap(\.interval?.level) }.first ?? 0.95
+        out += "`frr@far=a`: FRR at the threshold with the lowest FRR among those with FAR ≤ a; `far@frr=b` mirrors it."
+        if !methods.isEmpty { out += " Brackets: \(Int((level * 100).rounded()))% CI (\(methods.joined(separator: "; ")))." }
+        out += " n.e. = not estimable.\n\n"
+        if !notes.isEmpty { out += "**Not estimable or unreachable:**\n\n" + notes.joined(separator: "\n") + "\n\n" }
+        for f in figures { out += "![\(f.title)](\(f.fileName))\n\n" }
+        out += "<details><summary>Inputs and command</summary>\n\n"
+        out += "| input | sha256 |\n|---|---|\n"
+        for i in provenance.inputs { out += "| `\(i.path)` | `\(i.sha256)` |\n" }
+        out += "\n```\n\(provenance.command)\n```\n\n</details>\n"
+        return out
+    }
+
+    static func markdownCell(_ s: String) -> String {
+        s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+    }
+}
