@@ -22,6 +22,8 @@ let package = Package(
         .target(name: "ScoreMetrics"),
         // HDF5 wrapper, samples/pairs/scores files, score file parsers.
         .target(name: "SampleData", dependencies: ["ScoreMetrics", "CHDF5"]),
+        // Tensors on BLAS, layers, optimizers, parametric verification losses, training loop.
+        .target(name: "Training", dependencies: ["CBLAS", "ScoreMetrics"]),
 
         .target(name: "AlaverifyCLI", dependencies: [
             "ScoreMetrics", "SampleData",
@@ -31,6 +33,7 @@ let package = Package(
 
         .testTarget(name: "ScoreMetricsTests", dependencies: ["ScoreMetrics"]),
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "ScoreMetrics"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "ScoreMetrics"]),
         .testTarget(name: "EndToEndTests", dependencies: ["alaverify"]),
     ]
 )

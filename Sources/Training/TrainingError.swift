@@ -1,0 +1,34 @@
+/// Why a training component refused its input.
+public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A checkpoint or state does not fit this model, optimizer or loss.
+    case stateMismatch(String)
+    /// A configuration value is outside its valid range.
+    case invalidConfiguration(String)
+    /// Input data of an unexpected shape or content.
+    case invalidInput(String)
+
+    public var description: String {
+        switch self {
+        case .stateMismatch(let m): return "checkpoint does not match: \(m)"
+        case .invalidConfiguration(let m): return "invalid configuration: \(m)"
+        case .invalidInput(let m): return "invalid input: \(m)"
+        }
+    }
+}
+
+/// One named, shaped array of a checkpoint (row-major values).
+public struct NamedArray: Sendable, Equatable {
+    /// A path-like name (`model/3.weight`, `optimizer/m/3.weight`).
+    public var name: String
+    /// Extents; their product is `values.count`.
+    public var shape: [Int]
+    /// The values.
+    public var values: [Float]
+
+    /// Creates an array.
+    public init(name: String, shape: [Int], values: [Float]) {
+        self.name = name
+        self.shape = shape
+        self.values = values
+    }
+}
