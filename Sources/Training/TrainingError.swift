@@ -17,18 +17,23 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// One named, shaped array of a checkpoint (row-major values).
-public struct NamedArray: Sendable, Equatable {
+public struct StateArray<Element: Sendable & Equatable>: Sendable, Equatable {
     /// A path-like name (`model/3.weight`, `optimizer/m/3.weight`).
     public var name: String
     /// Extents; their product is `values.count`.
     public var shape: [Int]
     /// The values.
-    public var values: [Float]
+    public var values: [Element]
 
     /// Creates an array.
-    public init(name: String, shape: [Int], values: [Float]) {
+    public init(name: String, shape: [Int], values: [Element]) {
         self.name = name
         self.shape = shape
         self.values = values
     }
 }
+
+/// A Float32 checkpoint array (weights, moments, memories).
+public typealias NamedArray = StateArray<Float>
+/// An integer checkpoint array (labels, counters, generator states).
+public typealias NamedIntegers = StateArray<Int64>
