@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "alaverify", targets: ["alaverify"]),
         .library(name: "ScoreMetrics", targets: ["ScoreMetrics"]),
+        .library(name: "Training", targets: ["Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 
 /// Thin, typed entry points to OpenBLAS used by the layers and losses.
 public enum BLAS {
@@ -19,10 +20,22 @@ public enum BLAS {
             }
             return
         }
+        let start = profiling ? DispatchTime.now().uptimeNanoseconds : 0
         cblas_sgemm(
             CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
             blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        if profiling {
+            gemmNanoseconds &+= DispatchTime.now().uptimeNanoseconds &- start
+            gemmCalls &+= 1
+        }
     }
+
+    /// When true, `gemm` accumulates its wall time into `gemmNanoseconds` (for benchmarks; not thread-safe).
+    nonisolated(unsafe) public static var profiling = false
+    /// Wall time spent in sgemm since the last reset, while `profiling` was on.
+    nonisolated(unsafe) public static var gemmNanoseconds: UInt64 = 0
+    /// sgemm calls since the last reset, while `profiling` was on.
+    nonisolated(unsafe) public static var gemmCalls: Int = 0
 
     /// The number of threads OpenBLAS uses (process-global).
     public static var threads: Int {
