@@ -10,15 +10,22 @@ public final class ReLU: Layer {
 
     public func forward(_ x: Tensor, _ context: inout ForwardContext) -> Tensor {
         output.reshape(x.shape)
-        let (src, dst) = (x.pointer, output.pointer)
-        for i in 0..<x.count { dst[i] = max(src[i], 0) }
+        let (src, dst, count) = (x.pointer, output.pointer, x.count)
+        var i = 0
+        while i + 8 <= count { store8(pointwiseMax(load8(src, i), .zero), dst, i); i += 8 }
+        while i < count { dst[i] = max(src[i], 0); i += 1 }
         return output
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         inputGradient.reshape(dy.shape)
-        let (y, g, dx) = (output.pointer, dy.pointer, inputGradient.pointer)
-        for i in 0..<dy.count { dx[i] = y[i] > 0 ? g[i] : 0 }
+        let (y, g, dx, count) = (output.pointer, dy.pointer, inputGradient.pointer, dy.count)
+        var i = 0
+        while i + 8 <= count {
+            store8(SIMD8<Float>.zero.replacing(with: load8(g, i), where: load8(y, i) .> 0), dx, i)
+            i += 8
+        }
+        while i < count { dx[i] = y[i] > 0 ? g[i] : 0; i += 1 }
         return inputGradient
     }
 }

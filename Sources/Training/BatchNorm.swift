@@ -1,5 +1,8 @@
 /// Batch normalisation over all axes but the channel axis (`[N, C]` or `[N, C, H, W]`), with a
 /// learned scale and shift and running statistics for inference.
+///
+/// Batch statistics are computed in two passes (mean, then mean squared deviation) with
+/// per-plane Float partial sums combined in Double.
 public final class BatchNorm: Layer {
     /// Channels (features).
     public let channels: Int
@@ -18,7 +21,11 @@ public final class BatchNorm: Layer {
     private let output = Tensor()
     private let normalized = Tensor()
     private let inputGradient = Tensor()
+    private let mean: Tensor
     private let inverseStd: Tensor
+    private let sumA: Tensor
+    private let sumB: Tensor
+    private var accumulator: [Double]
     private var trainingMode = true
 
     /// Creates the layer.
@@ -32,10 +39,42 @@ public final class BatchNorm: Layer {
         runningMean = Tensor(Shape(channels))
         runningVariance = Tensor(Shape(channels))
         runningVariance.fill(1)
+        mean = Tensor(Shape(channels))
         inverseStd = Tensor(Shape(channels))
+        sumA = Tensor(Shape(channels))
+        sumB = Tensor(Shape(channels))
+        accumulator = [Double](repeating: 0, count: channels)
     }
 
     public func outputShape(for s: Shape) -> Shape? { s.c == channels && s.rank >= 2 ? s : nil }
+
+    /// Per-channel sums of `f(x, c)` over the batch and positions, in Double via per-plane Float sums.
+    @inline(__always)
+    private func channelSums(_ x: UnsafePointer<Float>, n: Int, spatial: Int, into out: Tensor, _ f: (Float, Int) -> Float) {
+        let o = out.pointer
+        if spatial == 1 {
+            let a = sumA.pointer
+            a.update(repeating: 0, count: channels)
+            for i in 0..<n {
+                let row = x + i * channels
+                for c in 0..<channels { a[c] += f(row[c], c) }
+            }
+            for c in 0..<channels { o[c] = a[c] }
+            return
+        }
+        accumulator.withUnsafeMutableBufferPointer { acc in
+            for c in 0..<channels { acc[c] = 0 }
+            for i in 0..<n {
+                for c in 0..<channels {
+                    let p = x + (i * channels + c) * spatial
+                    var s: Float = 0
+                    for j in 0..<spatial { s += f(p[j], c) }
+                    acc[c] += Double(s)
+                }
+            }
+            for c in 0..<channels { o[c] = Float(acc[c]) }
+        }
+    }
 
     public func forward(_ x: Tensor, _ context: inout ForwardContext) -> Tensor {
         precondition(x.shape.c == channels, "BatchNorm expects \(channels) channels, got \(x.shape)")
@@ -43,34 +82,45 @@ public final class BatchNorm: Layer {
         let n = x.shape.n, spatial = x.shape.h * x.shape.w, m = n * spatial
         output.reshape(x.shape)
         normalized.reshape(x.shape)
-        let (src, y, xh) = (x.pointer, output.pointer, normalized.pointer)
-        for c in 0..<channels {
-            var mean: Float, inv: Float
-            if context.training {
-                var s = 0.0, ss = 0.0
-                for i in 0..<n {
-                    let p = src + (i * channels + c) * spatial
-                    for j in 0..<spatial { let v = Double(p[j]); s += v; ss += v * v }
-                }
-                let mu = s / Double(m)
-                let variance = max(ss / Double(m) - mu * mu, 0)
-                mean = Float(mu)
-                inv = Float(1 / (variance + Double(epsilon)).squareRoot())
-                let unbiased = m > 1 ? variance * Double(m) / Double(m - 1) : variance
-                runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mean
-                runningVariance[c] = (1 - momentum) * runningVariance[c] + momentum * Float(unbiased)
-            } else {
-                mean = runningMean[c]
-                inv = 1 / (runningVariance[c] + epsilon).squareRoot()
+        let (mu, inv) = (mean.pointer, inverseStd.pointer)
+        if context.training {
+            channelSums(x.pointer, n: n, spatial: spatial, into: mean) { v, _ in v }
+            for c in 0..<channels { mu[c] /= Float(m) }
+            channelSums(x.pointer, n: n, spatial: spatial, into: sumB) { v, c in (v - mu[c]) * (v - mu[c]) }
+            let momentum = self.momentum
+            for c in 0..<channels {
+                let variance = sumB[c] / Float(m)
+                inv[c] = 1 / (variance + epsilon).squareRoot()
+                let unbiased = m > 1 ? variance * Float(m) / Float(m - 1) : variance
+                runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mu[c]
+                runningVariance[c] = (1 - momentum) * runningVariance[c] + momentum * unbiased
             }
-            inverseStd[c] = inv
-            let (g, b) = (scale.value[c], shift.value[c])
+        } else {
+            for c in 0..<channels {
+                mu[c] = runningMean[c]
+                inv[c] = 1 / (runningVariance[c] + epsilon).squareRoot()
+            }
+        }
+        let (src, y, xh, g, b) = (x.pointer, output.pointer, normalized.pointer, scale.value.pointer, shift.value.pointer)
+        if spatial == 1 {
             for i in 0..<n {
-                let off = (i * channels + c) * spatial
-                for j in 0..<spatial {
-                    let h = (src[off + j] - mean) * inv
-                    xh[off + j] = h
-                    y[off + j] = g * h + b
+                let off = i * channels
+                for c in 0..<channels {
+                    let h = (src[off + c] - mu[c]) * inv[c]
+                    xh[off + c] = h
+                    y[off + c] = g[c] * h + b[c]
+                }
+            }
+        } else {
+            for i in 0..<n {
+                for c in 0..<channels {
+                    let off = (i * channels + c) * spatial
+                    let (mc, ic, gc, bc) = (mu[c], inv[c], g[c], b[c])
+                    for j in 0..<spatial {
+                        let h = (src[off + j] - mc) * ic
+                        xh[off + j] = h
+                        y[off + j] = gc * h + bc
+                    }
                 }
             }
         }
@@ -81,25 +131,46 @@ public final class BatchNorm: Layer {
         let n = dy.shape.n, spatial = dy.shape.h * dy.shape.w, m = Float(n * spatial)
         inputGradient.reshape(dy.shape)
         let (g, xh, dx) = (dy.pointer, normalized.pointer, inputGradient.pointer)
-        for c in 0..<channels {
-            var sumG: Float = 0, sumGH: Float = 0
+        // sumA = sum dy, sumB = sum dy * xhat, per channel.
+        let (sg, sgh) = (sumA.pointer, sumB.pointer)
+        sg.update(repeating: 0, count: channels)
+        sgh.update(repeating: 0, count: channels)
+        if spatial == 1 {
             for i in 0..<n {
-                let off = (i * channels + c) * spatial
-                for j in 0..<spatial { sumG += g[off + j]; sumGH += g[off + j] * xh[off + j] }
+                let off = i * channels
+                for c in 0..<channels { sg[c] += g[off + c]; sgh[c] += g[off + c] * xh[off + c] }
             }
-            shift.gradient[c] += sumG
-            scale.gradient[c] += sumGH
-            let k = scale.value[c] * inverseStd[c]
-            if trainingMode {
-                let (meanG, meanGH) = (sumG / m, sumGH / m)
-                for i in 0..<n {
+        } else {
+            for i in 0..<n {
+                for c in 0..<channels {
                     let off = (i * channels + c) * spatial
-                    for j in 0..<spatial { dx[off + j] = k * (g[off + j] - meanG - xh[off + j] * meanGH) }
+                    var a: Float = 0, b: Float = 0
+                    for j in 0..<spatial { a += g[off + j]; b += g[off + j] * xh[off + j] }
+                    sg[c] += a
+                    sgh[c] += b
                 }
-            } else {
-                for i in 0..<n {
+            }
+        }
+        let (gamma, inv) = (scale.value.pointer, inverseStd.pointer)
+        for c in 0..<channels {
+            shift.gradient[c] += sg[c]
+            scale.gradient[c] += sgh[c]
+            // Reuse the sums as the per-channel terms of dx = k * (dy - mean(dy) - xhat * mean(dy * xhat)).
+            if trainingMode { sg[c] /= m; sgh[c] /= m } else { sg[c] = 0; sgh[c] = 0 }
+            mean[c] = gamma[c] * inv[c]
+        }
+        let k = mean.pointer
+        if spatial == 1 {
+            for i in 0..<n {
+                let off = i * channels
+                for c in 0..<channels { dx[off + c] = k[c] * (g[off + c] - sg[c] - xh[off + c] * sgh[c]) }
+            }
+        } else {
+            for i in 0..<n {
+                for c in 0..<channels {
                     let off = (i * channels + c) * spatial
-                    for j in 0..<spatial { dx[off + j] = k * g[off + j] }
+                    let (kc, a, b) = (k[c], sg[c], sgh[c])
+                    for j in 0..<spatial { dx[off + j] = kc * (g[off + j] - a - xh[off + j] * b) }
                 }
             }
         }

@@ -80,6 +80,13 @@ public final class Conv2d: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
+        backward(dy, inputGradient: true)
+        return inputGradient
+    }
+
+    public func backwardParameters(_ dy: Tensor) { backward(dy, inputGradient: false) }
+
+    private func backward(_ dy: Tensor, inputGradient needed: Bool) {
         guard let x = input else { preconditionFailure("backward before forward") }
         let (ho, wo) = (dy.shape.h, dy.shape.w)
         let spatial = ho * wo
@@ -106,18 +113,19 @@ public final class Conv2d: Layer {
             if pointwise {
                 BLAS.gemm(transB: true, m: outChannels, n: rows, k: spatial, dyn, lda: spatial, xn, ldb: spatial,
                           beta: 1, weight.gradient.pointer, ldc: rows)
+                if !needed { continue }
                 BLAS.gemm(transA: true, m: rows, n: spatial, k: outChannels, weight.value.pointer, lda: rows,
                           dyn, ldb: spatial, dxn, ldc: spatial)
             } else {
                 im2col(xn, h: x.shape.h, w: x.shape.w, ho: ho, wo: wo, into: columns.pointer)
                 BLAS.gemm(transB: true, m: outChannels, n: rows, k: spatial, dyn, lda: spatial, columns.pointer,
                           ldb: spatial, beta: 1, weight.gradient.pointer, ldc: rows)
+                if !needed { continue }
                 BLAS.gemm(transA: true, m: rows, n: spatial, k: outChannels, weight.value.pointer, lda: rows,
                           dyn, ldb: spatial, columnGradient.pointer, ldc: spatial)
                 col2im(columnGradient.pointer, h: x.shape.h, w: x.shape.w, ho: ho, wo: wo, into: dxn)
             }
         }
-        return inputGradient
     }
 
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }

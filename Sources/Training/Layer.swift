@@ -26,6 +26,8 @@ public protocol Layer: AnyObject {
     func forward(_ input: Tensor, _ context: inout ForwardContext) -> Tensor
     /// Back-propagates `outputGradient` through the last `forward`.
     func backward(_ outputGradient: Tensor) -> Tensor
+    /// Accumulates parameter gradients only; the input gradient is not needed (first layers).
+    func backwardParameters(_ outputGradient: Tensor)
     /// The trainable parameters, in a fixed order.
     var parameters: [Parameter] { get }
     /// Non-trainable state that belongs in a checkpoint (e.g. BatchNorm running statistics).
@@ -35,6 +37,7 @@ public protocol Layer: AnyObject {
 }
 
 extension Layer {
+    public func backwardParameters(_ outputGradient: Tensor) { _ = backward(outputGradient) }
     public var parameters: [Parameter] { [] }
     public var buffers: [(name: String, tensor: Tensor)] { [] }
     public func outputShape(for input: Shape) -> Shape? { input }
@@ -64,6 +67,21 @@ public final class Sequential: Layer {
         for layer in layers.reversed() { g = layer.backward(g) }
         return g
     }
+
+    /// Back-propagates only as far as the first layer with parameters, skipping input gradients
+    /// nobody needs (the first Linear or Conv2d's is the largest product of a step).
+    public func backwardParameters(_ outputGradient: Tensor) {
+        guard let first = firstTrainable else { return }
+        var g = outputGradient
+        var i = layers.count - 1
+        while i > first {
+            g = layers[i].backward(g)
+            i -= 1
+        }
+        layers[first].backwardParameters(g)
+    }
+
+    private lazy var firstTrainable: Int? = layers.firstIndex { !$0.parameters.isEmpty }
 
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
 

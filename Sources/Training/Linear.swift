@@ -40,6 +40,16 @@ public final class Linear: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
+        backwardParameters(dy)
+        let x = input!
+        let n = x.shape.n
+        inputGradient.reshape(x.shape)
+        BLAS.gemm(m: n, n: inputs, k: outputs, dy.pointer, lda: outputs, weight.value.pointer, ldb: inputs,
+                  inputGradient.pointer, ldc: inputs)
+        return inputGradient
+    }
+
+    public func backwardParameters(_ dy: Tensor) {
         guard let x = input else { preconditionFailure("backward before forward") }
         let n = x.shape.n
         BLAS.gemm(transA: true, m: outputs, n: inputs, k: n, dy.pointer, lda: outputs, x.pointer, ldb: inputs,
@@ -51,10 +61,6 @@ public final class Linear: Layer {
                 for j in 0..<outputs { g[j] += row[j] }
             }
         }
-        inputGradient.reshape(x.shape)
-        BLAS.gemm(m: n, n: inputs, k: outputs, dy.pointer, lda: outputs, weight.value.pointer, ldb: inputs,
-                  inputGradient.pointer, ldc: inputs)
-        return inputGradient
     }
 
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }

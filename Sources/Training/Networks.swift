@@ -45,7 +45,7 @@ public final class EmbeddingNetwork {
     public func forward(_ input: Tensor, _ context: inout ForwardContext) -> Tensor { body.forward(input, &context) }
 
     /// Back-propagates the loss gradient with respect to the embeddings.
-    public func backward(_ embeddingGradient: Tensor) { _ = body.backward(embeddingGradient) }
+    public func backward(_ embeddingGradient: Tensor) { body.backwardParameters(embeddingGradient) }
 
     /// The trainable parameters in checkpoint order.
     public var parameters: [Parameter] { body.parameters }

@@ -46,12 +46,21 @@ public final class SGD: Optimizer {
         for (p, v) in zip(parameters, velocity) {
             let (w, g, m) = (p.value.pointer, p.gradient.pointer, v.pointer)
             let wd = p.decays ? weightDecay : 0
-            let mu = momentum
-            for i in 0..<p.value.count {
+            let mu = momentum, count = p.value.count, nesterov = self.nesterov
+            var i = 0
+            while i + 8 <= count {
+                let gi = load8(g, i) + wd * load8(w, i)
+                let vi = mu * load8(m, i) + gi
+                store8(vi, m, i)
+                store8(load8(w, i) - lr * (nesterov ? gi + mu * vi : vi), w, i)
+                i += 8
+            }
+            while i < count {
                 let gi = g[i] + wd * w[i]
                 let vi = mu * m[i] + gi
                 m[i] = vi
                 w[i] -= lr * (nesterov ? gi + mu * vi : vi)
+                i += 1
             }
         }
     }
@@ -104,13 +113,26 @@ public final class AdamW: Optimizer {
             let p = parameters[k]
             let (w, g, m, v) = (p.value.pointer, p.gradient.pointer, first[k].pointer, second[k].pointer)
             let shrink = 1 - lr * (p.decays ? weightDecay : 0)
-            for i in 0..<p.value.count {
+            let count = p.value.count
+            let (step, invC2) = (lr / c1, 1 / c2)
+            var i = 0
+            while i + 8 <= count {
+                let gi = load8(g, i)
+                let mi = b1 * load8(m, i) + (1 - b1) * gi
+                let vi = b2 * load8(v, i) + (1 - b2) * gi * gi
+                store8(mi, m, i)
+                store8(vi, v, i)
+                store8(load8(w, i) * shrink - step * mi / ((vi * invC2).squareRoot() + eps), w, i)
+                i += 8
+            }
+            while i < count {
                 let gi = g[i]
                 let mi = b1 * m[i] + (1 - b1) * gi
                 let vi = b2 * v[i] + (1 - b2) * gi * gi
                 m[i] = mi
                 v[i] = vi
-                w[i] = w[i] * shrink - lr * (mi / c1) / ((vi / c2).squareRoot() + eps)
+                w[i] = w[i] * shrink - step * mi / ((vi * invC2).squareRoot() + eps)
+                i += 1
             }
         }
     }

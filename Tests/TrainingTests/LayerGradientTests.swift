@@ -108,3 +108,24 @@ final class MiscaledReLU: Layer {
     let result = checkLayer(MiscaledReLU(), input: Shape(3, 8), seed: 5, eps: 1e-3)
     #expect(result.input > 0.05)
 }
+
+@Test("backwardParameters accumulates the same gradients as backward", arguments: ["mlp", "cnn"])
+func parameterOnlyBackward(_ kind: String) throws {
+    func build() throws -> EmbeddingNetwork {
+        kind == "mlp"
+            ? try MLPConfiguration(sampleShape: Shape(1, 6, 6), hidden: [7], embedding: 3).build(seed: 4)
+            : try CNNConfiguration(sampleShape: Shape(1, 8, 8), width: 2, stages: 2, pointwiseChannels: 3, embedding: 3).build(seed: 4)
+    }
+    var rng = SeededGenerator(seed: 5)
+    let shape = EmbeddingNetwork.batchShape(try build().sampleShape, batch: 4)
+    let x = Tensor(shape, values: randomValues(shape.count, scale: 100, rng: &rng))
+    let dy = Tensor(Shape(4, 3), values: randomValues(12, rng: &rng))
+    let (a, b) = (try build(), try build())
+    var ctx = ForwardContext(training: true)
+    _ = a.body.forward(x, &ctx)
+    _ = a.body.backward(dy)
+    _ = b.body.forward(x, &ctx)
+    b.body.backwardParameters(dy)
+    #expect(a.parameters.map(\.gradient.array) == b.parameters.map(\.gradient.array))
+    #expect(a.parameters.allSatisfy { $0.gradient.array.contains { $0 != 0 } })
+}
