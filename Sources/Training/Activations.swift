@@ -12,7 +12,11 @@ public final class ReLU: Layer {
         output.reshape(x.shape)
         let (src, dst, count) = (x.pointer, output.pointer, x.count)
         var i = 0
-        while i + 8 <= count { store8(pointwiseMax(load8(src, i), .zero), dst, i); i += 8 }
+        while i + 8 <= count {
+            let v = load8(src, i)
+            store8(v.replacing(with: 0, where: v .< 0), dst, i)
+            i += 8
+        }
         while i < count { dst[i] = max(src[i], 0); i += 1 }
         return output
     }

@@ -48,28 +48,37 @@ public final class BatchNorm: Layer {
 
     public func outputShape(for s: Shape) -> Shape? { s.c == channels && s.rank >= 2 ? s : nil }
 
-    /// Per-channel sums of `f(x, c)` over the batch and positions, in Double via per-plane Float sums.
-    @inline(__always)
-    private func channelSums(_ x: UnsafePointer<Float>, n: Int, spatial: Int, into out: Tensor, _ f: (Float, Int) -> Float) {
+    /// Per-channel sums of `x - center[c]` (`squared`: of its square) over the batch and
+    /// positions, in Double via per-plane (or per-row) Float partial sums.
+    private func channelSums(_ x: UnsafePointer<Float>, n: Int, spatial: Int, center: UnsafePointer<Float>?, squared: Bool,
+                             into out: Tensor) {
         let o = out.pointer
-        if spatial == 1 {
-            let a = sumA.pointer
-            a.update(repeating: 0, count: channels)
-            for i in 0..<n {
-                let row = x + i * channels
-                for c in 0..<channels { a[c] += f(row[c], c) }
-            }
-            for c in 0..<channels { o[c] = a[c] }
-            return
-        }
         accumulator.withUnsafeMutableBufferPointer { acc in
             for c in 0..<channels { acc[c] = 0 }
-            for i in 0..<n {
-                for c in 0..<channels {
-                    let p = x + (i * channels + c) * spatial
-                    var s: Float = 0
-                    for j in 0..<spatial { s += f(p[j], c) }
-                    acc[c] += Double(s)
+            if spatial == 1 {
+                let a = sumA.pointer
+                for i in 0..<n {
+                    let row = x + i * channels
+                    if let m = center {
+                        for c in 0..<channels { let d = row[c] - m[c]; a[c] = squared ? d * d : d }
+                    } else {
+                        for c in 0..<channels { a[c] = row[c] }
+                    }
+                    for c in 0..<channels { acc[c] += Double(a[c]) }
+                }
+            } else {
+                for i in 0..<n {
+                    for c in 0..<channels {
+                        let p = x + (i * channels + c) * spatial
+                        let m = center?[c] ?? 0
+                        var s: Float = 0
+                        if squared {
+                            for j in 0..<spatial { let d = p[j] - m; s += d * d }
+                        } else {
+                            for j in 0..<spatial { s += p[j] }
+                        }
+                        acc[c] += Double(s)
+                    }
                 }
             }
             for c in 0..<channels { o[c] = Float(acc[c]) }
@@ -84,9 +93,9 @@ public final class BatchNorm: Layer {
         normalized.reshape(x.shape)
         let (mu, inv) = (mean.pointer, inverseStd.pointer)
         if context.training {
-            channelSums(x.pointer, n: n, spatial: spatial, into: mean) { v, _ in v }
+            channelSums(x.pointer, n: n, spatial: spatial, center: nil, squared: false, into: mean)
             for c in 0..<channels { mu[c] /= Float(m) }
-            channelSums(x.pointer, n: n, spatial: spatial, into: sumB) { v, c in (v - mu[c]) * (v - mu[c]) }
+            channelSums(x.pointer, n: n, spatial: spatial, center: UnsafePointer(mu), squared: true, into: sumB)
             let momentum = self.momentum
             for c in 0..<channels {
                 let variance = sumB[c] / Float(m)

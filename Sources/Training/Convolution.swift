@@ -138,6 +138,10 @@ public final class Conv2d: Layer {
             for ki in 0..<kernel {
                 for kj in 0..<kernel {
                     let row = col + ((c * kernel + ki) * kernel + kj) * spatial
+                    // Output columns whose input column is inside the image: ix = ox*stride - padding + kj.
+                    let lo = min(wo, max(0, (padding - kj + stride - 1) / stride))
+                    let last = w - 1 + padding - kj
+                    let hi = last < 0 ? lo : max(lo, min(wo, last / stride + 1))
                     for oy in 0..<ho {
                         let iy = oy * stride - padding + ki
                         let dst = row + oy * wo
@@ -145,11 +149,14 @@ public final class Conv2d: Layer {
                             dst.update(repeating: 0, count: wo)
                             continue
                         }
-                        let src = xc + iy * w
-                        for ox in 0..<wo {
-                            let ix = ox * stride - padding + kj
-                            dst[ox] = (ix >= 0 && ix < w) ? src[ix] : 0
+                        let src = xc + iy * w - padding + kj
+                        if lo > 0 { dst.update(repeating: 0, count: lo) }
+                        if stride == 1 {
+                            (dst + lo).update(from: src + lo, count: hi - lo)
+                        } else {
+                            for ox in lo..<hi { dst[ox] = src[ox * stride] }
                         }
+                        if hi < wo { (dst + hi).update(repeating: 0, count: wo - hi) }
                     }
                 }
             }
@@ -165,15 +172,15 @@ public final class Conv2d: Layer {
             for ki in 0..<kernel {
                 for kj in 0..<kernel {
                     let row = col + ((c * kernel + ki) * kernel + kj) * spatial
+                    let lo = min(wo, max(0, (padding - kj + stride - 1) / stride))
+                    let last = w - 1 + padding - kj
+                    let hi = last < 0 ? lo : max(lo, min(wo, last / stride + 1))
                     for oy in 0..<ho {
                         let iy = oy * stride - padding + ki
                         if iy < 0 || iy >= h { continue }
                         let src = row + oy * wo
-                        let dst = xc + iy * w
-                        for ox in 0..<wo {
-                            let ix = ox * stride - padding + kj
-                            if ix >= 0 && ix < w { dst[ix] += src[ox] }
-                        }
+                        let dst = xc + iy * w - padding + kj
+                        for ox in lo..<hi { dst[ox * stride] += src[ox] }
                     }
                 }
             }

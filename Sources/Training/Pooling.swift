@@ -27,19 +27,21 @@ public final class MaxPool2d: Layer {
         if argmax.count < os.count { argmax = Array(repeating: 0, count: os.count) }
         let (h, w, ho, wo) = (x.shape.h, x.shape.w, os.h, os.w)
         let (src, dst) = (x.pointer, output.pointer)
+        let (k, st) = (kernel, stride)
         argmax.withUnsafeMutableBufferPointer { arg in
             for plane in 0..<(os.n * os.c) {
                 let xp = plane * h * w, yp = plane * ho * wo
                 for oy in 0..<ho {
                     for ox in 0..<wo {
-                        var best = -Float.infinity, at = xp
-                        for ki in 0..<kernel {
-                            let row = xp + (oy * stride + ki) * w + ox * stride
-                            for kj in 0..<kernel where src[row + kj] > best || at < 0 {
-                                best = src[row + kj]; at = row + kj
+                        var at = xp + oy * st * w + ox * st
+                        var best = src[at]
+                        for ki in 0..<k {
+                            let row = xp + (oy * st + ki) * w + ox * st
+                            for kj in 0..<k where src[row + kj] > best {
+                                best = src[row + kj]
+                                at = row + kj
                             }
                         }
-                        if best == -Float.infinity { at = xp + oy * stride * w + ox * stride; best = src[at] }
                         dst[yp + oy * wo + ox] = best
                         arg[yp + oy * wo + ox] = at
                     }

@@ -32,6 +32,12 @@ let layerCases: [LayerCase] = [
     LayerCase("conv 3x3 no pad, no bias", Shape(2, 2, 5, 5)) {
         var g = SeededGenerator(seed: 5); return Conv2d(inChannels: 2, outChannels: 3, kernel: 3, bias: false, rng: &g)
     },
+    LayerCase("conv 3x3 stride 2 pad 1 on a 3x1 image", Shape(2, 1, 3, 1)) {
+        var g = SeededGenerator(seed: 9); return Conv2d(inChannels: 1, outChannels: 2, kernel: 3, stride: 2, padding: 1, rng: &g)
+    },
+    LayerCase("conv 3x3 stride 3 pad 2", Shape(1, 2, 5, 4)) {
+        var g = SeededGenerator(seed: 10); return Conv2d(inChannels: 2, outChannels: 2, kernel: 3, stride: 3, padding: 2, rng: &g)
+    },
     LayerCase("conv 1x1", Shape(2, 3, 4, 4)) { var g = SeededGenerator(seed: 6); return Conv2d(inChannels: 3, outChannels: 5, kernel: 1, rng: &g) },
     LayerCase("conv 1x1 stride 2", Shape(2, 3, 5, 5)) {
         var g = SeededGenerator(seed: 7); return Conv2d(inChannels: 3, outChannels: 2, kernel: 1, stride: 2, rng: &g)
@@ -70,23 +76,29 @@ func layerGradient(_ c: LayerCase) {
     }
 }
 
-@Test func convolutionMatchesDirectSum() {
+@Test("convolution equals the direct sum", arguments: [
+    (2, 3, 3, 2, 1, 5, 4), (1, 2, 3, 1, 1, 6, 6), (2, 2, 3, 2, 1, 3, 1), (2, 2, 3, 3, 2, 5, 4), (3, 2, 1, 2, 0, 5, 5),
+    (1, 1, 3, 1, 0, 3, 3),
+])
+func convolutionMatchesDirectSum(_ c: (Int, Int, Int, Int, Int, Int, Int)) {
+    let (cin, cout, k, stride, pad, h, w) = c
     var g = SeededGenerator(seed: 21)
-    let conv = Conv2d(inChannels: 2, outChannels: 3, kernel: 3, stride: 2, padding: 1, rng: &g)
-    for i in 0..<3 { conv.bias!.value[i] = Float(i) * 0.1 }
-    let x = Tensor(Shape(2, 2, 5, 4), values: randomValues(80, rng: &g))
+    let conv = Conv2d(inChannels: cin, outChannels: cout, kernel: k, stride: stride, padding: pad, rng: &g)
+    for i in 0..<cout { conv.bias!.value[i] = Float(i) * 0.1 }
+    let x = Tensor(Shape(2, cin, h, w), values: randomValues(2 * cin * h * w, rng: &g))
     var ctx = ForwardContext(training: true)
     let y = conv.forward(x, &ctx)
-    #expect(y.shape == Shape(2, 3, 3, 2))
+    let (ho, wo) = ((h + 2 * pad - k) / stride + 1, (w + 2 * pad - k) / stride + 1)
+    #expect(y.shape == Shape(2, cout, ho, wo))
     var worst: Float = 0
-    for n in 0..<2 { for o in 0..<3 { for oy in 0..<3 { for ox in 0..<2 {
+    for n in 0..<2 { for o in 0..<cout { for oy in 0..<ho { for ox in 0..<wo {
         var s = Double(conv.bias!.value[o])
-        for c in 0..<2 { for ki in 0..<3 { for kj in 0..<3 {
-            let iy = oy * 2 - 1 + ki, ix = ox * 2 - 1 + kj
-            guard iy >= 0, iy < 5, ix >= 0, ix < 4 else { continue }
-            s += Double(conv.weight.value[o * 18 + c * 9 + ki * 3 + kj]) * Double(x[((n * 2 + c) * 5 + iy) * 4 + ix])
+        for c in 0..<cin { for ki in 0..<k { for kj in 0..<k {
+            let iy = oy * stride - pad + ki, ix = ox * stride - pad + kj
+            guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+            s += Double(conv.weight.value[o * cin * k * k + (c * k + ki) * k + kj]) * Double(x[((n * cin + c) * h + iy) * w + ix])
         } } }
-        worst = max(worst, abs(Float(s) - y[((n * 3 + o) * 3 + oy) * 2 + ox]))
+        worst = max(worst, abs(Float(s) - y[((n * cout + o) * ho + oy) * wo + ox]))
     } } } }
     #expect(worst < 1e-5)
 }
