@@ -116,9 +116,7 @@ public final class L2Normalize: Layer {
         if norms.count < n { norms = Array(repeating: 0, count: n) }
         for r in 0..<n {
             let src = x.pointer + r * d, dst = output.pointer + r * d
-            var s: Float = 0
-            for j in 0..<d { s += src[j] * src[j] }
-            let norm = max(s.squareRoot(), epsilon)
+            let norm = max(vectorDot(src, src, d).squareRoot(), epsilon)
             norms[r] = norm
             let inv = 1 / norm
             for j in 0..<d { dst[j] = src[j] * inv }
@@ -136,8 +134,7 @@ public final class L2Normalize: Layer {
                 for j in 0..<d { dx[j] = g[j] * inv }
                 continue
             }
-            var dot: Float = 0
-            for j in 0..<d { dot += y[j] * g[j] }
+            let dot = vectorDot(y, g, d)
             for j in 0..<d { dx[j] = (g[j] - y[j] * dot) * inv }
         }
         return inputGradient

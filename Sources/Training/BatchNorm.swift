@@ -71,12 +71,7 @@ public final class BatchNorm: Layer {
                     for c in 0..<channels {
                         let p = x + (i * channels + c) * spatial
                         let m = center?[c] ?? 0
-                        var s: Float = 0
-                        if squared {
-                            for j in 0..<spatial { let d = p[j] - m; s += d * d }
-                        } else {
-                            for j in 0..<spatial { s += p[j] }
-                        }
+                        let s = squared ? vectorSquaredDeviation(p, spatial, center: m) : vectorSum(p, spatial)
                         acc[c] += Double(s)
                     }
                 }
@@ -153,10 +148,8 @@ public final class BatchNorm: Layer {
             for i in 0..<n {
                 for c in 0..<channels {
                     let off = (i * channels + c) * spatial
-                    var a: Float = 0, b: Float = 0
-                    for j in 0..<spatial { a += g[off + j]; b += g[off + j] * xh[off + j] }
-                    sg[c] += a
-                    sgh[c] += b
+                    sg[c] += vectorSum(g + off, spatial)
+                    sgh[c] += vectorDot(g + off, xh + off, spatial)
                 }
             }
         }

@@ -103,12 +103,7 @@ public final class Conv2d: Layer {
             let dxn = inputGradient.pointer + n * inSize
             if let b = bias {
                 let g = b.gradient.pointer
-                for c in 0..<outChannels {
-                    var s: Float = 0
-                    let row = dyn + c * spatial
-                    for j in 0..<spatial { s += row[j] }
-                    g[c] += s
-                }
+                for c in 0..<outChannels { g[c] += vectorSum(dyn + c * spatial, spatial) }
             }
             if pointwise {
                 BLAS.gemm(transB: true, m: outChannels, n: rows, k: spatial, dyn, lda: spatial, xn, ldb: spatial,

@@ -146,10 +146,7 @@ public final class GlobalAvgPool: Layer {
         output.reshape(Shape(x.shape.n, x.shape.c))
         let inv = 1 / Float(spatial)
         for plane in 0..<output.count {
-            let p = x.pointer + plane * spatial
-            var s: Float = 0
-            for j in 0..<spatial { s += p[j] }
-            output[plane] = s * inv
+            output[plane] = vectorSum(x.pointer + plane * spatial, spatial) * inv
         }
         return output
     }
