@@ -201,3 +201,25 @@ func marginSoftmaxGradient(_ c: SoftmaxCase) {
     try loss.parameterValues.setChecked([2, 0.5, 0.5, 0.5, 1, 1, 1, 1])
     #expect(loss.phi[3] == 0.5)
 }
+
+@Test func compositeLossRoutesPhiAndSumsGradients() {
+    var rng = SeededGenerator(seed: 91)
+    let pairwise = PairwiseBinnedLoss(bins: 2, scale: 4, margin: 0.3, memoryCapacity: 4)
+    let softmax = MarginSoftmaxLoss(classes: 3, dimension: 5, scale: 6, cosMargin: 0.2, rng: &rng)
+    let loss = CompositeLoss([pairwise, softmax], weights: [0.7, 1.3])
+    #expect(loss.parameterDescriptions.count == 2 + pairwise.phi.count + 3)
+    #expect(loss.parameterDescriptions[2].name == "0.scale")
+    #expect(loss.parameterDescriptions.last?.name == "1.angular_margin")
+    var phi = loss.phi
+    phi[loss.parameterValues.index(of: "1.cos_margin")!] = 0.3
+    loss.phi = phi
+    #expect(softmax.phi[1] == 0.3)
+    loss.endStep(embeddings: Tensor(Shape(2, 5), values: unitRows(2, 5, rng: &rng)), labels: [0, 2])
+    let e = embeddingsAwayFromBinEdges(n: 4, d: 5, bins: 2, memory: Array(pairwise.memory!.embeddings.buffer.prefix(10)), seed: 92)
+    let result = checkLoss(loss, embeddings: e, shape: Shape(4, 5), labels: [0, 1, 1, 2])
+    #expect(result.embeddings < 1e-2, "embeddings: \(result.embeddings)")
+    #expect(result.weights.count == 1)
+    for w in result.weights { #expect(w < 1e-2, "proxies: \(w)") }
+    let state = loss.state
+    #expect(state.floats.map(\.name) == ["0/memory/embeddings"])
+}
