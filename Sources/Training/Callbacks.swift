@@ -41,6 +41,36 @@ public struct Progress: Sendable, Equatable {
     public var learningRate: Float
 }
 
+extension Progress {
+    /// A plain log line: `step 300/2000  loss 1.0138  7040 samples/s  lr 9.8e-04  eta 1m02s`.
+    public var line: String {
+        "step \(step)/\(endStep)  loss \(formatted(loss, 4))  \(Int(samplesPerSecond.rounded())) samples/s"
+            + "  lr \(scientific(learningRate))  eta \(Progress.duration(eta))"
+    }
+
+    /// A one-line progress bar of `width` cells for a terminal (no control characters):
+    /// `[#########...........]  45%  step 900/2000  loss 0.8952  7942 samples/s  eta 35s`.
+    public func bar(width: Int = 30) -> String {
+        let fraction = endStep > 0 ? min(max(Double(step) / Double(endStep), 0), 1) : 1
+        let filled = Int((fraction * Double(width)).rounded(.down))
+        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
+            + "\(Int((fraction * 100).rounded(.down)))%  step \(step)/\(endStep)  loss \(formatted(loss, 4))"
+            + "  \(Int(samplesPerSecond.rounded())) samples/s  eta \(Progress.duration(eta))"
+    }
+
+    /// `45s`, `3m05s`, `2h07m`.
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "?" }
+        let s = Int(seconds.rounded())
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m" + (s % 60 < 10 ? "0" : "") + "\(s % 60)s" }
+        return "\(s / 3600)h" + ((s % 3600) / 60 < 10 ? "0" : "") + "\((s % 3600) / 60)m"
+    }
+}
+
+private func formatted(_ v: Float, _ digits: Int) -> String { String(format: "%.\(digits)f", Double(v)) }
+private func scientific(_ v: Float) -> String { String(format: "%.1e", Double(v)) }
+
 /// Aggregates steps into `Progress` every `interval` steps and hands it to `report` (which
 /// draws a bar or prints a line; this type does no I/O).
 public final class ProgressCallback: TrainingCallback {

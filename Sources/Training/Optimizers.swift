@@ -184,6 +184,19 @@ public struct LearningRateSchedule: Sendable, Equatable {
         self.minimum = minimum
     }
 
+    /// Throws naming the first value that is out of range: rates must be finite with
+    /// `0 < base <= 10`, `0 <= minimum <= base`; step counts non-negative and warm-up within the run.
+    public func validate() throws(TrainingError) {
+        guard base.isFinite, base > 0, base <= 10 else { throw .invalidConfiguration("learning rate \(base) is outside (0, 10]") }
+        guard minimum.isFinite, minimum >= 0, minimum <= base else {
+            throw .invalidConfiguration("final learning rate \(minimum) is outside [0, \(base)]")
+        }
+        guard warmupSteps >= 0, totalSteps >= 0 else { throw .invalidConfiguration("step counts must not be negative") }
+        guard totalSteps == 0 || warmupSteps <= totalSteps else {
+            throw .invalidConfiguration("warm-up of \(warmupSteps) steps is longer than the \(totalSteps)-step schedule")
+        }
+    }
+
     /// The rate for 0-based step `step`.
     public func rate(at step: Int) -> Float {
         if step < warmupSteps { return base * Float(step + 1) / Float(warmupSteps) }

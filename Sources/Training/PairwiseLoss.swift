@@ -82,6 +82,18 @@ public final class PairwiseBinnedLoss: VerificationLoss {
         statistics = PairStatistics(bins: bins)
     }
 
+    /// The similarities of bin `b`: `[-1 + 2b/B, -1 + 2(b+1)/B)` (the last bin includes 1).
+    public func similarityRange(ofBin b: Int) -> Range<Float> {
+        let w = 2 / Float(bins)
+        return (-1 + Float(b) * w)..<(b == bins - 1 ? Float(1).nextUp : -1 + Float(b + 1) * w)
+    }
+
+    /// The bin whose weight is Phi component `index`, or nil for the scalar components.
+    public func bin(ofParameter index: Int) -> (bin: Int, genuine: Bool)? {
+        guard index >= 4, index < 4 + 2 * bins else { return nil }
+        return index < 4 + bins ? (index - 4, true) : (index - 4 - bins, false)
+    }
+
     /// The bin of similarity `s`.
     @inline(__always) public func bin(_ s: Float) -> Int {
         let b = Int(((s + 1) * 0.5 * Float(bins)).rounded(.down))

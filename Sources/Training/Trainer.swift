@@ -87,11 +87,13 @@ public final class Trainer {
     private var batch = Batch()
     private let lossGradient = Tensor()
 
-    /// Creates a trainer; fails when the source's samples do not fit the model.
+    /// Creates a trainer; fails when the schedule is out of range or the source's samples do not
+    /// fit the model.
     public init(
         model: EmbeddingNetwork, loss: any VerificationLoss, optimizer: OptimizerChoice, schedule: LearningRateSchedule,
         source: any BatchSource, seed: UInt64
     ) throws(TrainingError) {
+        try schedule.validate()
         guard source.sampleShape == model.sampleShape else {
             throw .invalidInput("samples of shape \(source.sampleShape) do not fit \(model.architecture), which expects \(model.sampleShape)")
         }

@@ -223,3 +223,14 @@ func marginSoftmaxGradient(_ c: SoftmaxCase) {
     let state = loss.state
     #expect(state.floats.map(\.name) == ["0/memory/embeddings"])
 }
+
+@Test func binsMapSimilaritiesAndParameters() {
+    let loss = PairwiseBinnedLoss(bins: 4)
+    #expect([-1, -0.5001, -0.5, 0, 0.4999, 0.5, 1, 1.5, -2].map { loss.bin($0) } == [0, 0, 1, 2, 2, 3, 3, 3, 0])
+    #expect(loss.similarityRange(ofBin: 1) == -0.5..<0)
+    #expect(loss.similarityRange(ofBin: 3).contains(1))
+    #expect(loss.bin(ofParameter: 3) == nil)
+    #expect(loss.bin(ofParameter: 5)! == (1, true))
+    #expect(loss.bin(ofParameter: loss.impostorWeightIndex(2))! == (2, false))
+    #expect(loss.bin(ofParameter: 12) == nil)
+}

@@ -59,3 +59,20 @@ func adamWReference(decays: Bool) {
     #expect(abs(s.rate(at: 100) - 0.1) < 1e-6)
     #expect(LearningRateSchedule(base: 0.3).rate(at: 1000) == 0.3)
 }
+
+@Test("schedules out of range are refused", arguments: [
+    LearningRateSchedule(base: 0), LearningRateSchedule(base: -1), LearningRateSchedule(base: .nan),
+    LearningRateSchedule(base: 100), LearningRateSchedule(base: 0.1, minimum: 0.2),
+    LearningRateSchedule(base: 0.1, warmupSteps: 10, totalSteps: 5), LearningRateSchedule(base: 0.1, warmupSteps: -1),
+])
+func invalidSchedule(_ s: LearningRateSchedule) {
+    #expect(throws: TrainingError.self) { try s.validate() }
+}
+
+@Test func progressLineAndBar() {
+    let p = Progress(step: 900, endStep: 2000, loss: 0.89524, samplesPerSecond: 7942.4, eta: 125, learningRate: 9.8e-4)
+    #expect(p.line == "step 900/2000  loss 0.8952  7942 samples/s  lr 9.8e-04  eta 2m05s")
+    #expect(p.bar(width: 20) == "[#########...........] 45%  step 900/2000  loss 0.8952  7942 samples/s  eta 2m05s")
+    #expect(Progress.duration(7260) == "2h01m")
+    #expect(Progress.duration(.nan) == "?")
+}
