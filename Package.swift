@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "alaverify", targets: ["alaverify"]),
         .library(name: "ScoreMetrics", targets: ["ScoreMetrics"]),
+        .library(name: "Training", targets: ["Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,9 +24,11 @@ let package = Package(
         .target(name: "ScoreMetrics"),
         // HDF5 wrapper, samples/pairs/scores files, score file parsers.
         .target(name: "SampleData", dependencies: ["ScoreMetrics", "CHDF5"]),
+        // Tensors on BLAS, layers, optimizers, parametric verification losses, training loop.
+        .target(name: "Training", dependencies: ["CBLAS", "ScoreMetrics"]),
 
         // The ALA controller: policy network, REINFORCE, state features.
-        .target(name: "LossAlignment", dependencies: ["ScoreMetrics"]),
+        .target(name: "LossAlignment", dependencies: ["ScoreMetrics", "Training", "SampleData"]),
 
         // Protocol files (YAML) and CI gates against baselines.
         .target(name: "Protocols", dependencies: [
@@ -38,7 +41,7 @@ let package = Package(
         .target(name: "Reports", dependencies: ["ScoreMetrics", "CCairo", "CPNGText"]),
 
         .target(name: "AlaverifyCLI", dependencies: [
-            "ScoreMetrics", "SampleData", "Protocols", "Reports",
+            "ScoreMetrics", "SampleData", "Protocols", "Reports", "Training", "LossAlignment",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "alaverify", dependencies: ["AlaverifyCLI"]),
@@ -46,6 +49,7 @@ let package = Package(
         .testTarget(name: "ScoreMetricsTests", dependencies: ["ScoreMetrics"]),
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "ScoreMetrics"]),
         .testTarget(name: "LossAlignmentTests", dependencies: ["LossAlignment", "ScoreMetrics"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "ScoreMetrics"]),
         .testTarget(name: "EndToEndTests", dependencies: ["alaverify"]),
         .testTarget(name: "ProtocolsTests", dependencies: ["Protocols", "ScoreMetrics", "SampleData", "alaverify"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "ScoreMetrics", "CPNG"]),
