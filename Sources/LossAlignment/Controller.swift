@@ -92,7 +92,7 @@ public struct ControllerConfig: Sendable, Equatable, Codable {
 }
 
 /// One action taken for one parameter of one child, waiting for its reward.
-struct PendingAction: Sendable {
+struct PendingAction: Sendable, Codable {
     var features: [[Double]]
     var actions: [Int]
     /// Which actions were allowed per parameter (bounds mask some out).
@@ -105,7 +105,7 @@ struct PendingAction: Sendable {
 ///
 /// Several child models share the policy; their transitions are pooled into one update.
 /// Deterministic for a seed: each child draws its actions from its own seeded stream.
-public struct ALAController: Sendable {
+public struct ALAController: Sendable, Codable {
     /// The loss parameters it steers, in the loss's order.
     public let specs: [ParameterSpec]
     /// Settings.
@@ -124,7 +124,7 @@ public struct ALAController: Sendable {
     var adamT = 0
     var children: [ChildState]
 
-    struct ChildState: Sendable {
+    struct ChildState: Sendable, Codable {
         var rng: SeededGenerator
         var targets: [Double] = []
         var lastActions: [Int]
@@ -371,3 +371,14 @@ public enum ControllerError: Error, Sendable, Equatable, CustomStringConvertible
     }
 }
 
+
+extension SeededGenerator: Codable {
+    public init(from decoder: Decoder) throws {
+        self.init(seed: try decoder.singleValueContainer().decode(UInt64.self))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(state)
+    }
+}

@@ -6,7 +6,7 @@ import ScoreMetrics
 ///
 /// Architecture: features -> tanh hidden layer -> 3 logits -> softmax. Small enough (a few
 /// hundred weights) that plain Swift loops are the right tool; no BLAS.
-public struct PolicyNetwork: Sendable, Equatable {
+public struct PolicyNetwork: Sendable, Equatable, Codable {
     /// Number of input features.
     public let inputs: Int
     /// Hidden units.

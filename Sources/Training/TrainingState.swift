@@ -24,6 +24,25 @@ public struct TrainingState: Sendable, Equatable {
     public var generator: [UInt64]
     /// The batch source's state.
     public var source: [UInt64]
+
+    /// Creates a state from its parts (used by checkpoint readers).
+    public init(
+        step: Int, architecture: String, lossFamily: String, weights: [NamedArray], optimizer: [NamedArray],
+        lossFloats: [NamedArray], lossIntegers: [NamedIntegers], phiNames: [String], phi: [Float], generator: [UInt64],
+        source: [UInt64]
+    ) {
+        self.step = step
+        self.architecture = architecture
+        self.lossFamily = lossFamily
+        self.weights = weights
+        self.optimizer = optimizer
+        self.lossFloats = lossFloats
+        self.lossIntegers = lossIntegers
+        self.phiNames = phiNames
+        self.phi = phi
+        self.generator = generator
+        self.source = source
+    }
 }
 
 extension Trainer {

@@ -1,0 +1,195 @@
+import ArgumentParser
+import Foundation
+import LossAlignment
+import Protocols
+import SampleData
+import ScoreMetrics
+
+/// `alaverify train`: a verification model whose loss is steered toward the target by ALA.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train an embedding model; ALA steers the loss parameters toward the target operating point.",
+        discussion: """
+            With no --data/--protocol it trains on the bundled fixture (fixtures/fonts-mini.h5, run from
+            the repository root). Identities are split (seeded) into disjoint train/validation/test
+            parts; every --interval steps each child model is validated with the metric engine, the
+            ALA policy raises/keeps/lowers each loss parameter, and the best model by the validation
+            target is kept. The run directory gets config.json, history.jsonl, checkpoint.h5,
+            model.h5, policy.h5 (ALA) and scores.h5 (all test-split pairs, for `alaverify report`).
+
+            Examples:
+              alaverify train --target frr@far=1e-4
+              alaverify train --data fonts.h5 --target frr@far=1e-3 --children 2 --steps 3000 --out runs/ala
+              alaverify train --loss-control fixed --out runs/fixed
+              alaverify train --out runs/ala --resume
+            """)
+
+    @Option(help: "Validation target and reward: frr@far=X, far@frr=X, eer, roc_auc, average_precision, pauc@far=X.")
+    var target: Metric = .frrAtFAR(1e-3)
+
+    @Option(help: "Samples file (alaverify-samples v1). Default: the bundled fixture.")
+    var data: String?
+
+    @Option(help: "Protocol file: its data and split are used.")
+    var `protocol`: String?
+
+    @Option(help: "Run directory (default: runs/<loss-control>-seed<seed>).")
+    var out: String?
+
+    @Option(help: "ala: the policy steers the loss parameters; fixed: the default loss throughout.")
+    var lossControl: String = "ala"
+
+    @Option(help: "Seed of everything random in the run.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Child models sharing one policy (ALA), trained in parallel.")
+    var children: Int?
+
+    @Option(help: "Network: cnn or mlp.")
+    var network: String = "cnn"
+
+    @Option(help: "Training steps per child.")
+    var steps: Int?
+
+    @Option(help: "Steps between validations / controller actions (K).")
+    var interval: Int?
+
+    @Option(help: "Identities per batch (P).")
+    var batchIdentities: Int?
+
+    @Option(help: "Samples per identity in a batch (K).")
+    var batchSamples: Int?
+
+    @Option(help: "AdamW learning rate.")
+    var learningRate: Float?
+
+    @Option(help: "Embedding size.")
+    var embedding: Int?
+
+    @Option(help: "CNN first-stage channels.")
+    var width: Int?
+
+    @Option(help: "Validation samples per identity (0 = all).")
+    var validationSamples: Int?
+
+    @Option(help: "Identity split fractions train,validation,test (e.g. 0.5,0.3,0.2).")
+    var split: String?
+
+    @Option(help: "Average the reward over FARs in [a/band, a*band] (1 = the target alone).")
+    var rewardBand: Double?
+
+    @Option(name: .customLong("set"), help: "Initial loss parameter, name=value (repeatable), e.g. impostor_margin=0.3.")
+    var parameters: [String] = []
+
+    @Option(help: "Warm-start the ALA policy from a policy.h5 of an earlier run.")
+    var policy: String?
+
+    @Option(help: "Steps between checkpoints (a multiple of --interval).")
+    var checkpointInterval: Int?
+
+    @Option(help: "Stop after this many steps as if interrupted (the checkpoint stays); continue with --resume.")
+    var stopAfter: Int?
+
+    @Flag(help: "Continue the run in --out from its checkpoint.h5.")
+    var resume = false
+
+    @Flag(help: "Overwrite a non-empty --out directory.")
+    var force = false
+
+    func run() throws {
+        let directory = out ?? "runs/\(lossControl)-seed\(seed)"
+        let dirURL = URL(fileURLWithPath: directory)
+        var config: RunConfig
+        if resume {
+            let configPath = dirURL.appendingPathComponent("config.json").path
+            guard let bytes = FileManager.default.contents(atPath: configPath) else {
+                throw UsageError("\(configPath): no such file; --resume needs the directory of an earlier run")
+            }
+            do { config = try RunConfig.read(bytes) } catch { throw DataError(file: configPath, "unreadable run config: \(error)") }
+        } else {
+            if let entries = try? FileManager.default.contentsOfDirectory(atPath: directory), !entries.isEmpty, !force {
+                throw UsageError("\(directory): the run directory is not empty; use --resume to continue it or --force to overwrite")
+            }
+            config = try makeConfig()
+        }
+        let log: (String) -> Void = { line in print(line); fflush(stdout) }
+        let run = try cliErrors { () throws(RunError) in try TrainingRun(config: config, directory: dirURL, log: log) }
+        if let policy, !resume { try cliErrors { () throws(RunError) in try run.warmStart(policy: policy) } }
+        let summary = try cliErrors { () throws(RunError) in try run.run(resume: resume, stopAfter: stopAfter) }
+        guard let finished = summary else {
+            print("stopped after step \(stopAfter ?? 0) as asked; continue with: alaverify train --out \(directory) --resume")
+            return
+        }
+        let named = NamedMetrics(name: "test split (best child \(finished.bestChild), step \(finished.bestStep))",
+                                     source: dirURL.appendingPathComponent("scores.h5").path, metrics: finished.test)
+            print("")
+            print(MetricsTable.render(named), terminator: "")
+            print(String(format: "time: %.0f s training, %.0f s validation, %.2f s policy (controller overhead %.1f%% of training)",
+                         finished.trainingSeconds, finished.validationSeconds, finished.controllerSeconds,
+                         100 * (finished.validationSeconds + finished.controllerSeconds) / max(finished.trainingSeconds, 1e-9)))
+            print("run directory: \(directory) (model.h5, scores.h5, history.jsonl\(config.lossControl == "ala" ? ", policy.h5" : ""))")
+    }
+
+    func makeConfig() throws -> RunConfig {
+        var dataPath = data
+        var splitConfig = RunConfig.SplitConfig(train: 0.5, validation: 0.3, test: 0.2, seed: 7)
+        if let protocolPath = `protocol` {
+            let p: EvaluationProtocol
+            do { p = try EvaluationProtocol.load(path: protocolPath) } catch { throw UsageError("\(error)") }
+            if dataPath == nil { dataPath = p.data }
+            if let s = p.split { splitConfig = .init(train: s.train, validation: s.validation, test: s.test, seed: s.seed) }
+        }
+        if dataPath == nil {
+            let fixture = "fixtures/fonts-mini.h5"
+            guard FileManager.default.fileExists(atPath: fixture) else {
+                throw UsageError("no --data given and the bundled fixture \(fixture) is not here; run from the repository root or pass --data F.h5")
+            }
+            dataPath = fixture
+        }
+        var config = RunConfig.defaults(data: dataPath!)
+        config.split = splitConfig
+        config.target = target.description
+        config.lossControl = lossControl
+        config.seed = seed
+        config.network = network
+        if let children { config.children = children }
+        if lossControl == "fixed" && children == nil { config.children = 1 }
+        if let steps { config.steps = steps }
+        if let interval { config.interval = interval }
+        if interval == nil || steps != nil { config.interval = min(config.interval, config.steps) }
+        config.checkpointInterval = checkpointInterval
+            ?? max(config.interval, (config.checkpointInterval / config.interval) * config.interval)
+        if let batchIdentities { config.identitiesPerBatch = batchIdentities }
+        if let batchSamples { config.samplesPerIdentity = batchSamples }
+        if let learningRate { config.learningRate = learningRate }
+        if let embedding { config.embedding = embedding }
+        if let width { config.width = width }
+        if let validationSamples { config.validationSamplesPerIdentity = validationSamples == 0 ? nil : validationSamples }
+        if let rewardBand { config.rewardBand = rewardBand }
+        if let split {
+            let parts = split.split(separator: ",").compactMap { Double($0) }
+            guard parts.count == 3 else { throw UsageError("--split takes three fractions train,validation,test, got '\(split)'") }
+            config.split = .init(train: parts[0], validation: parts[1], test: parts[2], seed: config.split.seed)
+        }
+        for assignment in parameters {
+            let kv = assignment.split(separator: "=", maxSplits: 1)
+            guard kv.count == 2, let value = Double(kv[1]) else { throw UsageError("--set takes name=value, got '\(assignment)'") }
+            config.initialParameters[String(kv[0])] = value
+        }
+        config.dataChecksum = ""
+        return config
+    }
+}
+
+/// Runs a training-run step, turning its errors into the CLI's exit codes (64 / 65).
+func cliErrors<T>(_ body: () throws(RunError) -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        switch error {
+        case .usage(let m): throw UsageError(m)
+        case .data(let e): throw e
+        }
+    }
+}
