@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import LossAlignment
+import SampleData
+import ScoreMetrics
+
+/// `alaverify score`: embed samples with a trained model and write all-pair scores.
+struct ScoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Embed the samples of a split with a trained model and write the scores of all pairs.",
+        discussion: """
+            The split is the model's own (its recorded fractions and seed applied to --data's
+            identities); --split all scores every sample. With --templates K, each identity's samples
+            are grouped (seeded) into templates of K, compared by the mean of their unit-norm
+            embeddings. Pairs are streamed to the file block by block. Output: HDF5 alaverify-scores
+            v1 with comparison identities (enables the subject bootstrap in metrics/report/gate).
+            """)
+
+    @Option(help: "A model.h5 from alaverify train.")
+    var model: String
+
+    @Option(help: "Samples file (default: the model's training data).")
+    var data: String?
+
+    @Option(help: "train, validation, test or all.")
+    var split: String = "test"
+
+    @Option(help: "Compare templates of K samples of one identity (mean embedding).")
+    var templates: Int?
+
+    @Option(help: "Seed of the template grouping.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Output scores file (.h5).")
+    var out: String
+
+    func run() throws {
+        guard ["train", "validation", "test", "all"].contains(split) else {
+            throw UsageError("--split must be train, validation, test or all, got '\(split)'")
+        }
+        if let templates, templates < 1 { throw UsageError("--templates must be at least 1") }
+        let trained = try TrainedModel(path: model)
+        let dataPath = data ?? trained.config.data
+        let samples = try SamplesFile(path: dataPath)
+        guard case .images(let h, let w, 1) = samples.kind, h == 32, w == 32 else {
+            throw DataError(file: dataPath, location: "/samples/images", "the model takes 32x32 single-channel images, found \(samples.kind)")
+        }
+        var indices = Array(0..<samples.count)
+        if split != "all" {
+            let s = trained.config.split
+            let parts = try IdentitySplit.byFractions(
+                identityCount: samples.identityCount, train: s.train, validation: s.validation, test: s.test, seed: s.seed,
+                file: dataPath)
+            indices = parts.samples(SplitPart(rawValue: split)!, identities: samples.identities)
+        }
+        guard indices.count >= 2 else { throw DataError(file: dataPath, "the \(split) split has \(indices.count) samples") }
+        let pixels = try samples.readImages(indices: indices)
+        var labels = indices.map { samples.identities[$0] }
+        var embeddings = trained.embed(pixels, count: indices.count)
+        let dimension = trained.network.embeddingSize
+        if let k = templates {
+            let groups = try Template.make(items: Array(0..<indices.count), identities: labels, size: k, seed: seed, file: dataPath)
+            embeddings = templateEmbeddings(embeddings, dimension: dimension, templates: groups)
+            labels = groups.map(\.identity)
+        }
+        let interactive = isatty(2) != 0
+        try writeAllPairScores(path: out, embeddings: embeddings, dimension: dimension, labels: labels) { done, total in
+            if interactive {
+                FileHandle.standardError.write(Data("\r\(done)/\(total) pairs".utf8))
+                if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+            }
+        }
+        let what = templates.map { "\(labels.count) templates of \($0)" } ?? "\(labels.count) samples"
+        print("wrote \(out): all pairs of \(what) (\(Set(labels).count) identities) from the \(split) split of \(dataPath)")
+    }
+}
