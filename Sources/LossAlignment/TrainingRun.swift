@@ -256,7 +256,9 @@ public final class TrainingRun {
             return m.map { $0 / Double(max(scores.count, 1)) }
         }
         let genuineMass = masses(set.genuine), impostorMass = masses(set.impostor)
-        let sorted = SortedScores(set)
+        // Validation needs no identities: without them the sort skips the payload and the
+        // operating points skip identity-pair counting.
+        let sorted = SortedScores(try ScoreSet(genuine: set.genuine, impostor: set.impostor))
         let target: Double
         switch metric {
         case .frrAtFAR, .farAtFRR: target = sorted.operatingPoint(metric).value ?? 1
