@@ -22,7 +22,7 @@ let package = Package(
         // Pure Swift metric engine: depends on nothing.
         .target(name: "ScoreMetrics"),
         // HDF5 wrapper, samples/pairs/scores files, score file parsers.
-        .target(name: "SampleData", dependencies: ["ScoreMetrics", "CHDF5"]),
+        .target(name: "SampleData", dependencies: ["ScoreMetrics", "CHDF5", "CPNG"]),
 
         // The ALA controller: policy network, REINFORCE, state features.
         .target(name: "LossAlignment", dependencies: ["ScoreMetrics"]),

@@ -13,7 +13,7 @@ public struct AlaverifyCommand: ParsableCommand {
             65 bad input data, 70 internal error.
             """,
         version: alaverifyVersion,
-        subcommands: [MetricsCommand.self, GateCommand.self])
+        subcommands: [MetricsCommand.self, GateCommand.self, InspectCommand.self, DatasetCommand.self])
 
     public init() {}
 

@@ -8,16 +8,17 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Summarise and validate a samples file (HDF5) or a score file (HDF5, CSV/TSV, bob).",
         discussion: """
-            Samples files: format and version, datasets with shapes, dtypes and chunks, N and K, the
-            samples-per-identity histogram, genuine/impostor counts for all pairs and the explicit
-            pair list, the smallest FAR estimable under the rule of 3 (by comparisons and by identity
-            pairs), per-sample and per-identity attribute summaries.
-            Score files: genuine/impostor counts, score ranges (in the file's units), NaN counts,
+            Samples files: format and version, datasets with shapes, dtypes and chunks, N and K, the \
+            samples-per-identity histogram, genuine/impostor counts for all pairs and the explicit \
+            pair list, the smallest FAR estimable under the rule of 3 (by comparisons and by identity \
+            pairs), per-sample and per-identity attribute summaries. \
+            Score files: genuine/impostor counts, score ranges (in the file's units), NaN counts, \
             impostor identity pairs when identities are recorded.
 
             Validation problems are printed after the summary, one `problem: ...` line each.
-            Exit codes: 0 when the file is readable and has no problems; 65 when it has validation
-            problems (the summary is still printed, stderr names the first problem) or cannot be
+
+            Exit codes: 0 when the file is readable and has no problems; 65 when it has validation \
+            problems (the summary is still printed, stderr names the first problem) or cannot be \
             read at all (one line on stderr, nothing on stdout); 64 for bad flags.
 
             Examples:
