@@ -36,13 +36,13 @@ public enum PNGFile {
 
     /// Reads the header of the PNG at `path`; fails for unreadable and non-PNG files.
     public static func header(path: String) throws(DataError) -> PNGHeader {
-        var image = try begin(path: path)
-        defer { png_image_free(&image) }
-        let format = image.format
-        return PNGHeader(
-            width: Int(image.width), height: Int(image.height),
-            isColor: format & flagColor != 0, hasAlpha: format & flagAlpha != 0,
-            is16Bit: format & flagLinear != 0, isPalette: format & flagColormap != 0)
+        try withImage(path: path) { image throws(DataError) in
+            let format = image.pointee.format
+            return PNGHeader(
+                width: Int(image.pointee.width), height: Int(image.pointee.height),
+                isColor: format & flagColor != 0, hasAlpha: format & flagAlpha != 0,
+                is16Bit: format & flagLinear != 0, isPalette: format & flagColormap != 0)
+        }
     }
 
     /// Decodes the PNG at `path` as `channels` (1 gray, 3 RGB) 8-bit samples, row-major, into `buffer`.
@@ -53,34 +53,40 @@ public enum PNGFile {
         path: String, expected: PNGHeader, channels: Int, into buffer: UnsafeMutableBufferPointer<UInt8>
     ) throws(DataError) {
         precondition(channels == 1 || channels == 3, "channels must be 1 or 3")
-        var image = try begin(path: path)
-        guard Int(image.width) == expected.width, Int(image.height) == expected.height else {
-            png_image_free(&image)
-            throw DataError(file: path, "changed while importing: now \(image.width)x\(image.height), was \(expected.width)x\(expected.height)")
-        }
-        guard buffer.count == expected.width * expected.height * channels, let base = buffer.baseAddress else {
-            png_image_free(&image)
-            throw DataError(file: path, "internal: buffer of \(buffer.count) bytes for a \(expected.width)x\(expected.height)x\(channels) image")
-        }
-        image.format = channels == 1 ? formatGray : formatRGB
-        // finish_read frees libpng's state on success and on failure.
-        let ok = png_image_finish_read(&image, nil, base, Int32(expected.width * channels), nil)
-        if ok == 0 {
-            throw DataError(file: path, "cannot decode the PNG: \(message(image))")
+        try withImage(path: path) { image throws(DataError) in
+            let width = Int(image.pointee.width), height = Int(image.pointee.height)
+            guard width == expected.width, height == expected.height else {
+                throw DataError(file: path, "changed while importing: now \(width)x\(height), was \(expected.width)x\(expected.height)")
+            }
+            guard buffer.count == width * height * channels, let base = buffer.baseAddress else {
+                throw DataError(file: path, "internal: buffer of \(buffer.count) bytes for a \(width)x\(height)x\(channels) image")
+            }
+            image.pointee.format = channels == 1 ? formatGray : formatRGB
+            if png_image_finish_read(image, nil, base, Int32(width * channels), nil) == 0 {
+                throw DataError(file: path, "cannot decode the PNG: \(message(image.pointee))")
+            }
         }
     }
 
-    /// Opens `path`, reads and checks its header; the caller frees the returned image.
-    private static func begin(path: String) throws(DataError) -> png_image {
+    /// Runs `body` on a `png_image` whose header has been read from `path`, then frees libpng's state.
+    ///
+    /// The `png_image` lives on the heap for the whole read: libpng keeps a pointer to it as the
+    /// error context, so it must not move between `begin_read` and `finish_read`.
+    private static func withImage<R>(
+        path: String, _ body: (UnsafeMutablePointer<png_image>) throws(DataError) -> R
+    ) throws(DataError) -> R {
         try checkSignature(path: path)
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        if png_image_begin_read_from_file(&image, path) == 0 {
-            let text = message(image)
-            png_image_free(&image)
-            throw DataError(file: path, "cannot read the PNG header: \(text)")
+        let image = UnsafeMutablePointer<png_image>.allocate(capacity: 1)
+        image.initialize(to: png_image())
+        defer {
+            png_image_free(image)  // a no-op when finish_read already released it
+            image.deallocate()
         }
-        return image
+        image.pointee.version = UInt32(PNG_IMAGE_VERSION)
+        if png_image_begin_read_from_file(image, path) == 0 {
+            throw DataError(file: path, "cannot read the PNG header: \(message(image.pointee))")
+        }
+        return try body(image)
     }
 
     /// Fails unless the file exists, is readable and starts with the PNG signature.
@@ -133,15 +139,19 @@ public enum PNGFile {
     }
 
     private static func write<T>(path: String, width: Int, height: Int, format: UInt32, rowStride: Int, _ pixels: [T]) throws(DataError) {
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        image.width = UInt32(width)
-        image.height = UInt32(height)
-        image.format = format
-        let ok = pixels.withUnsafeBytes { raw in
-            png_image_write_to_file(&image, path, 0, raw.baseAddress, Int32(rowStride), nil)
+        let image = UnsafeMutablePointer<png_image>.allocate(capacity: 1)
+        image.initialize(to: png_image())
+        defer {
+            png_image_free(image)
+            image.deallocate()
         }
-        defer { png_image_free(&image) }
-        if ok == 0 { throw DataError(file: path, "cannot write the PNG: \(message(image))") }
+        image.pointee.version = UInt32(PNG_IMAGE_VERSION)
+        image.pointee.width = UInt32(width)
+        image.pointee.height = UInt32(height)
+        image.pointee.format = format
+        let ok = pixels.withUnsafeBytes { raw in
+            png_image_write_to_file(image, path, 0, raw.baseAddress, Int32(rowStride), nil)
+        }
+        if ok == 0 { throw DataError(file: path, "cannot write the PNG: \(message(image.pointee))") }
     }
 }
