@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "alaverify", targets: ["alaverify"]),
         .library(name: "ScoreMetrics", targets: ["ScoreMetrics"]),
+        .library(name: "SampleData", targets: ["SampleData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -41,7 +42,7 @@ let package = Package(
         .testTarget(name: "ScoreMetricsTests", dependencies: ["ScoreMetrics"]),
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "ScoreMetrics"]),
         .testTarget(name: "LossAlignmentTests", dependencies: ["LossAlignment", "ScoreMetrics"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["alaverify"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["alaverify", "SampleData"]),
         .testTarget(name: "ProtocolsTests", dependencies: ["Protocols", "ScoreMetrics", "SampleData", "alaverify"]),
     ]
 )
