@@ -19,11 +19,12 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Pure Swift metric engine: depends on nothing.
         .target(name: "ScoreMetrics"),
         // HDF5 wrapper, samples/pairs/scores files, score file parsers.
-        .target(name: "SampleData", dependencies: ["ScoreMetrics", "CHDF5", "CPNG"]),
+        .target(name: "SampleData", dependencies: ["ScoreMetrics", "CHDF5", "CPNG", "CZlib"]),
 
         // The ALA controller: policy network, REINFORCE, state features.
         .target(name: "LossAlignment", dependencies: ["ScoreMetrics"]),
