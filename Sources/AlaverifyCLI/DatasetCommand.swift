@@ -76,6 +76,7 @@ struct DatasetImportCommand: ParsableCommand {
         try checkOut()
         let folder = try ImageFolder(scanning: directory, resize: resize, channels: channels)
         let progress = quiet ? nil : ProgressReporter(label: "importing", total: folder.images.count)
+        progress?.note("found \(folder.images.count) images in \(folder.identityNames.count) identity folders")
         let cleanup = TemporaryFileCleanup()
         defer { cleanup.disarm() }
         try folder.write(

@@ -26,7 +26,7 @@ final class ProgressReporter {
             let filled = total > 0 ? width * done / total : width
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
             let percent = total > 0 ? 100 * done / total : 100
-            emit("\r\(label) [\(bar)] \(done)/\(total) \(percent)%  \(rate(done))")
+            emit("\r\(label) [\(bar)] \(done)/\(total) \(percent)%  \(rate(done))\u{1B}[K")
             drewBar = true
         } else {
             let decile = total > 0 ? 10 * done / total : 10
@@ -34,6 +34,11 @@ final class ProgressReporter {
             lastDecile = decile
             emit("\(label): \(done)/\(total) (\(10 * decile)%) \(rate(done))\n")
         }
+    }
+
+    /// A line of its own on stderr (between updates, not inside a bar).
+    func note(_ text: String) {
+        emit(text + "\n")
     }
 
     /// Ends the bar's line.
