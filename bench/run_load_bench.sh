@@ -15,6 +15,10 @@ if [ ! -f "$DATA" ]; then
 fi
 mkdir -p bench/out
 echo "building bench/LoadBench (release)"
-"$SWIFT" build -c release --package-path bench/LoadBench >/dev/null
+# swift build reports compile errors on stdout: keep them, show them on failure.
+if ! "$SWIFT" build -c release --package-path bench/LoadBench >bench/out/load_bench_build.log 2>&1; then
+  cat bench/out/load_bench_build.log >&2
+  exit 1
+fi
 "$PYTHON" bench/load_bench.py --data "$DATA" --bench-bin bench/LoadBench/.build/release/LoadBench \
   --rounds "${ROUNDS:-3}" --out bench/out

@@ -78,8 +78,11 @@ struct HDF5ChunkPlan: Sendable {
 }
 
 extension HDF5Dataset {
-    /// Threads used to decode chunks (at least 1).
-    static var decodeThreads: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+    /// Threads used to decode chunks: `ALAVERIFY_DECODE_THREADS` when set (at least 1), else one per active core.
+    static let decodeThreads: Int = {
+        if let text = ProcessInfo.processInfo.environment["ALAVERIFY_DECODE_THREADS"], let n = Int(text) { return max(1, n) }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
 
     /// Reads rows `rows` into `output` (rows.count x row bytes) through the chunk plan.
     ///
