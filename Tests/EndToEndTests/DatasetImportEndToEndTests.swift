@@ -197,6 +197,26 @@ struct InspectEndToEndTests {
         #expect(b.stdout.contains("genuine range: 0.7 ... 0.8"))
     }
 
+    @Test("an HDF5 scores file: counts, ranges, identity pairs; a problem exits 65 after the summary")
+    func hdf5Scores() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("s.h5").path
+        try ScoresHDF5.write(
+            path: path, scores: [Float(0.75), 0.5, -1, 0.25, .nan], labels: [1, 1, 0, 0, 0],
+            leftIdentity: [0, 1, 0, 1, 2], rightIdentity: [0, 1, 1, 2, 2])
+        let r = try CLI.run(["inspect", path])
+        #expect(r.stdout.contains("format: alaverify-scores v1"))
+        #expect(r.stdout.contains("scores: float32, 2 genuine, 3 impostor"))
+        #expect(r.stdout.contains("genuine range: 0.5 ... 0.75"))
+        #expect(r.stdout.contains("impostor range: -1.0 ... 0.25, 1 NaN (failed comparisons)"))
+        #expect(r.stdout.contains("identities: known; 3 impostor identity pairs"))
+        // The impostor comparison (2, 2) has equal identities.
+        #expect(r.stdout.contains("problem: 1 impostor comparisons have equal identities"))
+        #expect(r.status == 65)
+        #expect(r.stderr == "alaverify: \(path): 1 validation problem (listed above); first: 1 impostor comparisons have equal identities\n")
+    }
+
     @Test("unreadable files: one stderr line, nothing on stdout, exit 65", arguments: ["missing", "garbage.h5", "truncated.h5", "empty.csv", "scores.h5 as samples"])
     func unreadable(_ name: String) throws {
         let dir = try temporaryDirectory()
