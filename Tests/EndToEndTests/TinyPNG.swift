@@ -3,10 +3,11 @@ import Foundation
 /// A minimal PNG encoder for end-to-end tests (stored deflate blocks, no filtering), independent
 /// of libpng so the importer is checked against files it did not write itself.
 enum TinyPNG {
-    /// Color types: 0 gray, 2 RGB, 4 gray+alpha, 6 RGBA.
-    static func encode(width: Int, height: Int, colorType: UInt8, bitDepth: UInt8 = 8, samples: [UInt8]) -> [UInt8] {
-        let channels = [0: 1, 2: 3, 4: 2, 6: 4][Int(colorType)]!
-        let rowBytes = width * channels * Int(bitDepth) / 8
+    /// Color types: 0 gray, 2 RGB, 3 palette (`palette`: RGB triples), 4 gray+alpha, 6 RGBA.
+    /// `samples` are packed rows (bit depths below 8 pack several pixels per byte, MSB first).
+    static func encode(width: Int, height: Int, colorType: UInt8, bitDepth: UInt8 = 8, palette: [UInt8]? = nil, samples: [UInt8]) -> [UInt8] {
+        let channels = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][Int(colorType)]!
+        let rowBytes = (width * channels * Int(bitDepth) + 7) / 8
         precondition(samples.count == rowBytes * height, "samples do not fill the image")
         var raw: [UInt8] = []
         for y in 0..<height {
@@ -17,12 +18,13 @@ enum TinyPNG {
         header += bigEndian(UInt32(width)) + bigEndian(UInt32(height))
         header += [bitDepth, colorType, 0, 0, 0]
         return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-            + chunk("IHDR", header) + chunk("IDAT", zlibStored(raw)) + chunk("IEND", [])
+            + chunk("IHDR", header) + (palette.map { chunk("PLTE", $0) } ?? [])
+            + chunk("IDAT", zlibStored(raw)) + chunk("IEND", [])
     }
 
     /// Writes an encoded PNG to `path`.
-    static func write(_ path: String, width: Int, height: Int, colorType: UInt8 = 0, bitDepth: UInt8 = 8, samples: [UInt8]) throws {
-        let bytes = encode(width: width, height: height, colorType: colorType, bitDepth: bitDepth, samples: samples)
+    static func write(_ path: String, width: Int, height: Int, colorType: UInt8 = 0, bitDepth: UInt8 = 8, palette: [UInt8]? = nil, samples: [UInt8]) throws {
+        let bytes = encode(width: width, height: height, colorType: colorType, bitDepth: bitDepth, palette: palette, samples: samples)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 
