@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "alaverify", targets: ["alaverify"]),
         .library(name: "ScoreMetrics", targets: ["ScoreMetrics"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "SampleData", targets: ["SampleData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -19,11 +20,12 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Pure Swift metric engine: depends on nothing.
         .target(name: "ScoreMetrics"),
         // HDF5 wrapper, samples/pairs/scores files, score file parsers.
-        .target(name: "SampleData", dependencies: ["ScoreMetrics", "CHDF5"]),
+        .target(name: "SampleData", dependencies: ["ScoreMetrics", "CHDF5", "CPNG", "CZlib"]),
         // Tensors on BLAS, layers, optimizers, parametric verification losses, training loop.
         .target(name: "Training", dependencies: ["CBLAS", "ScoreMetrics"]),
 
@@ -50,7 +52,7 @@ let package = Package(
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "ScoreMetrics"]),
         .testTarget(name: "LossAlignmentTests", dependencies: ["LossAlignment", "ScoreMetrics"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ScoreMetrics"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["alaverify"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["alaverify", "SampleData"]),
         .testTarget(name: "ProtocolsTests", dependencies: ["Protocols", "ScoreMetrics", "SampleData", "alaverify"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "ScoreMetrics", "CPNG"]),
     ]

@@ -13,7 +13,10 @@ public struct AlaverifyCommand: ParsableCommand {
             65 bad input data, 70 internal error.
             """,
         version: alaverifyVersion,
-        subcommands: [TrainCommand.self, ScoreCommand.self, MetricsCommand.self, ReportCommand.self, GateCommand.self])
+        subcommands: [
+            TrainCommand.self, ScoreCommand.self, MetricsCommand.self, ReportCommand.self, GateCommand.self,
+            InspectCommand.self, DatasetCommand.self,
+        ])
 
     public init() {}
 

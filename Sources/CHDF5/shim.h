@@ -15,6 +15,8 @@ static inline hid_t alv_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }
 static inline hid_t alv_h5t_c_s1(void) { return H5T_C_S1; }
 static inline hid_t alv_h5p_file_access(void) { return H5P_FILE_ACCESS; }
 static inline hid_t alv_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
+static inline hid_t alv_h5p_file_create(void) { return H5P_FILE_CREATE; }
+static inline hid_t alv_h5p_group_create(void) { return H5P_GROUP_CREATE; }
 static inline hid_t alv_h5p_dataset_access(void) { return H5P_DATASET_ACCESS; }
 static inline hid_t alv_h5p_dataset_xfer(void) { return H5P_DATASET_XFER; }
 static inline hid_t alv_h5p_default(void) { return H5P_DEFAULT; }

@@ -110,6 +110,7 @@ public final class HDF5Dataset: @unchecked Sendable {
         var count = shape
         start[0] = rows.lowerBound
         count[0] = rows.count
+        if let direct: [T] = try readRowsDirect(rows) { return direct }
         return try read(start: start, count: count)
     }
 
@@ -184,7 +185,7 @@ public final class HDF5Dataset: @unchecked Sendable {
         return try HDF5Attributes.readInteger(object: id, name: name, site)
     }
 
-    private func checkSelection(start: [Int], count: [Int]) throws(DataError) {
+    func checkSelection(start: [Int], count: [Int]) throws(DataError) {
         guard start.count == rank, count.count == rank else {
             throw site.error("selection of rank \(start.count) does not match rank \(rank)")
         }

@@ -32,7 +32,11 @@ public final class HDF5Writer: @unchecked Sendable {
         // HDF5 1.10 format: every metadata structure, chunk indexes included, carries a
         // checksum, so damage is reported instead of read as data. Readable by HDF5 1.10+.
         _ = H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110)
-        id = try h5check(H5Fcreate(temporaryPath, alv_h5f_acc_trunc(), HDF5Library.defaultPlist, fapl), site, "creating the file")
+        // No object timestamps (root group, groups, datasets): the same content gives the same bytes.
+        let fcpl = try h5check(H5Pcreate(alv_h5p_file_create()), site, "creating the file")
+        defer { _ = H5Pclose(fcpl) }
+        _ = H5Pset_obj_track_times(fcpl, false)
+        id = try h5check(H5Fcreate(temporaryPath, alv_h5f_acc_trunc(), fcpl, fapl), site, "creating the file")
     }
 
     deinit {
@@ -81,6 +85,8 @@ public final class HDF5Writer: @unchecked Sendable {
         defer { _ = H5Sclose(space) }
         let dcpl = try h5check(H5Pcreate(alv_h5p_dataset_create()), s, "creating the dataset")
         defer { _ = H5Pclose(dcpl) }
+        _ = H5Pset_obj_track_times(dcpl, false)
+        try createParentGroups(objectPath)
         if shape.allSatisfy({ $0 > 0 }) {
             let rowBytes = max(1, rowElements * MemoryLayout<T>.stride)
             let rows = min(shape[0], max(1, chunkRows ?? max(1, (256 << 10) / rowBytes)))
@@ -115,7 +121,11 @@ public final class HDF5Writer: @unchecked Sendable {
         let lcpl = try h5check(H5Pcreate(alv_h5p_link_create()), s, "creating the dataset")
         defer { _ = H5Pclose(lcpl) }
         _ = H5Pset_create_intermediate_group(lcpl, 1)
-        let dataset = try h5check(H5Dcreate2(id, objectPath, type, space, lcpl, HDF5Library.defaultPlist, HDF5Library.defaultPlist), s, "creating the dataset")
+        let dcpl = try h5check(H5Pcreate(alv_h5p_dataset_create()), s, "creating the dataset")
+        defer { _ = H5Pclose(dcpl) }
+        _ = H5Pset_obj_track_times(dcpl, false)
+        try createParentGroups(objectPath)
+        let dataset = try h5check(H5Dcreate2(id, objectPath, type, space, lcpl, dcpl, HDF5Library.defaultPlist), s, "creating the dataset")
         defer { _ = H5Dclose(dataset) }
         if values.isEmpty { return }
         let copies = values.map { strdup($0) }
@@ -136,8 +146,21 @@ public final class HDF5Writer: @unchecked Sendable {
         let lcpl = try h5check(H5Pcreate(alv_h5p_link_create()), s, "creating the group")
         defer { _ = H5Pclose(lcpl) }
         _ = H5Pset_create_intermediate_group(lcpl, 1)
-        let group = try h5check(H5Gcreate2(id, objectPath, lcpl, HDF5Library.defaultPlist, HDF5Library.defaultPlist), s, "creating the group")
+        let gcpl = try h5check(H5Pcreate(alv_h5p_group_create()), s, "creating the group")
+        defer { _ = H5Pclose(gcpl) }
+        _ = H5Pset_obj_track_times(gcpl, false)
+        let group = try h5check(H5Gcreate2(id, objectPath, lcpl, gcpl, HDF5Library.defaultPlist), s, "creating the group")
         _ = H5Gclose(group)
+    }
+
+    /// Creates the groups above `objectPath` that do not exist yet (without timestamps).
+    private func createParentGroups(_ objectPath: String) throws(DataError) {
+        let parts = objectPath.split(separator: "/")
+        var prefix = ""
+        for part in parts.dropLast() {
+            prefix += "/" + part
+            try createGroup(prefix)
+        }
     }
 
     private func groupExists(_ objectPath: String) throws(DataError) -> Bool {

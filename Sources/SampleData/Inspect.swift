@@ -120,6 +120,12 @@ private func inspectScores(_ file: HDF5File) throws(DataError) -> InspectReport 
     var lines = ["file: \(file.path)", "format: alaverify-scores v1"]
     lines += try datasetLines(file)
     var problems: [String] = []
+    describeScores(set, lines: &lines, problems: &problems)
+    return InspectReport(format: ScoresHDF5.format, lines: lines, problems: problems)
+}
+
+/// Counts, score ranges, identity pairs and the rule-of-3 floor of a score set, for `inspect`.
+func describeScores(_ set: AnyScoreSet, lines: inout [String], problems: inout [String]) {
     func describe<T: ScoreFloat>(_ s: ScoreSet<T>, _ type: String) {
         lines.append("scores: \(type), \(s.genuineCount) genuine, \(s.impostorCount) impostor")
         for (name, values) in [("genuine", s.genuine), ("impostor", s.impostor)] {
@@ -127,9 +133,12 @@ private func inspectScores(_ file: HDF5File) throws(DataError) -> InspectReport 
             let real = values.filter { !$0.isNaN }
             if let lo = real.min(), let hi = real.max() {
                 lines.append("\(name) range: \(lo) ... \(hi)" + (nan > 0 ? ", \(nan) NaN (failed comparisons)" : ""))
-            } else {
+            } else if nan > 0 {
                 lines.append("\(name) range: all \(nan) NaN")
                 problems.append("every \(name) score is NaN")
+            } else {
+                lines.append("\(name) range: none")
+                problems.append("no \(name) scores")
             }
         }
         if let g = s.genuineIdentities, let i = s.impostorIdentities {
@@ -149,12 +158,13 @@ private func inspectScores(_ file: HDF5File) throws(DataError) -> InspectReport 
             }
         } else {
             lines.append("identities: not recorded")
-            lines.append("smallest FAR estimable (rule of 3): \(formatFAR(3 / Double(s.impostorCount))) by comparisons")
+            if s.impostorCount > 0 {
+                lines.append("smallest FAR estimable (rule of 3): \(formatFAR(3 / Double(s.impostorCount))) by comparisons")
+            }
         }
     }
     switch set {
     case .float(let s): describe(s, "float32")
     case .double(let s): describe(s, "float64")
     }
-    return InspectReport(format: ScoresHDF5.format, lines: lines, problems: problems)
 }

@@ -6,6 +6,8 @@ public final class SamplesWriter: @unchecked Sendable {
     public let kind: SampleKind
     /// The number of samples the file will hold.
     public let count: Int
+    /// The temporary file written until `close()` renames it to `path`.
+    public var temporaryPath: String { writer.temporaryPath }
     private let writer: HDF5Writer
     private let images: HDF5DatasetWriter<UInt8>?
     private let features: HDF5DatasetWriter<Float>?
@@ -62,6 +64,14 @@ public final class SamplesWriter: @unchecked Sendable {
             throw DataError(file: path, location: "dataset /samples/attributes/\(name)", "\(values.count) values for \(count) samples")
         }
         try writer.write("/samples/attributes/" + name, values)
+    }
+
+    /// Writes a per-sample string array `/samples/attributes/<name>` (UTF-8, variable length).
+    public func writeSampleStrings(_ name: String, _ values: [String]) throws(DataError) {
+        guard values.count == count else {
+            throw DataError(file: path, location: "dataset /samples/attributes/\(name)", "\(values.count) values for \(count) samples")
+        }
+        try writer.writeStrings("/samples/attributes/" + name, values)
     }
 
     /// Writes an explicit pair list (`/pairs/index` int64 [P, 2], `/pairs/label` uint8 [P]).
