@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 PYTHON ?= python3
-APT_PACKAGES := libopenblas-dev libhdf5-dev libpng-dev libcairo2-dev libfreetype-dev fonts-dejavu-core pkg-config
+APT_PACKAGES := libopenblas-dev libhdf5-dev libpng-dev libcairo2-dev libfreetype-dev fonts-dejavu-core pkg-config zlib1g-dev
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 BIN := .build/release/alaverify
 
