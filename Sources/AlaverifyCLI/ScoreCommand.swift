@@ -29,7 +29,10 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "Compare templates of K samples of one identity (mean embedding).")
     var templates: Int?
 
-    @Option(help: "Seed of the template grouping.")
+    @Option(help: "Score at most this many samples per identity (seeded choice); all pairs grow quadratically.")
+    var samplesPerIdentity: Int?
+
+    @Option(help: "Seed of the template grouping and the per-identity sample choice.")
     var seed: UInt64 = 0
 
     @Option(help: "Output scores file (.h5).")
@@ -53,6 +56,19 @@ struct ScoreCommand: ParsableCommand {
                 identityCount: samples.identityCount, train: s.train, validation: s.validation, test: s.test, seed: s.seed,
                 file: dataPath)
             indices = parts.samples(SplitPart(rawValue: split)!, identities: samples.identities)
+        }
+        if let cap = samplesPerIdentity {
+            guard cap >= 1 else { throw UsageError("--samples-per-identity must be at least 1") }
+            var rng = SeededGenerator(seed: seed, stream: 0x5C0)
+            var byIdentity: [Int32: [Int]] = [:]
+            for i in indices { byIdentity[samples.identities[i], default: []].append(i) }
+            indices = []
+            for id in byIdentity.keys.sorted() {
+                var members = byIdentity[id]!
+                for i in stride(from: members.count - 1, to: 0, by: -1) { members.swapAt(i, rng.below(i + 1)) }
+                indices += members.prefix(cap)
+            }
+            indices.sort()
         }
         guard indices.count >= 2 else { throw DataError(file: dataPath, "the \(split) split has \(indices.count) samples") }
         let pixels = try samples.readImages(indices: indices)

@@ -73,6 +73,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Validation samples per identity (0 = all).")
     var validationSamples: Int?
 
+    @Option(help: "Test samples per identity scored into scores.h5 at the end (0 = all; all pairs grow quadratically).")
+    var testSamples: Int?
+
     @Option(help: "Identity split fractions train,validation,test (e.g. 0.5,0.3,0.2).")
     var split: String?
 
@@ -170,6 +173,7 @@ struct TrainCommand: ParsableCommand {
         if let width { config.width = width }
         if let validationSamples { config.validationSamplesPerIdentity = validationSamples == 0 ? nil : validationSamples }
         if let rewardBand { config.rewardBand = rewardBand }
+        if let testSamples { config.testSamplesPerIdentity = testSamples == 0 ? nil : testSamples }
         if let split {
             let parts = split.split(separator: ",").compactMap { Double($0) }
             guard parts.count == 3 else { throw UsageError("--split takes three fractions train,validation,test, got '\(split)'") }

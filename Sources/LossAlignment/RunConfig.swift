@@ -40,6 +40,8 @@ public struct RunConfig: Sendable, Codable, Equatable {
     public var seed: UInt64
     /// Validation samples per identity (nil: all), chosen with the seed.
     public var validationSamplesPerIdentity: Int?
+    /// Test samples per identity scored into `scores.h5` at the end (nil: all), chosen with the seed.
+    public var testSamplesPerIdentity: Int?
     /// Average the reward metric over a FAR band [a / band, a * band] (1 = the target alone).
     public var rewardBand: Double
     /// Controller settings.
@@ -69,7 +71,8 @@ public struct RunConfig: Sendable, Codable, Equatable {
             target: "frr@far=1e-3", data: data, dataChecksum: "", split: SplitConfig(train: 0.5, validation: 0.3, test: 0.2, seed: 7),
             network: "cnn", width: 16, hidden: [512, 256], embedding: 64, steps: 600, identitiesPerBatch: 16,
             samplesPerIdentity: 8, learningRate: 2e-3, warmupSteps: 50, weightDecay: 1e-4, bins: 8, memory: 1024,
-            lossControl: "ala", interval: 50, children: 2, seed: 1, validationSamplesPerIdentity: 16, rewardBand: 2,
+            lossControl: "ala", interval: 50, children: 2, seed: 1, validationSamplesPerIdentity: 16,
+            testSamplesPerIdentity: 64, rewardBand: 2,
             controller: ControllerConfig(), initialParameters: [:], checkpointInterval: 100)
     }
 

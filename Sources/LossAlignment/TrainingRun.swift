@@ -105,7 +105,7 @@ public final class TrainingRun {
         }
         train = try load(.train, perIdentity: nil)
         validation = try load(.validation, perIdentity: config.validationSamplesPerIdentity)
-        test = try load(.test, perIdentity: nil)
+        test = try load(.test, perIdentity: config.testSamplesPerIdentity)
         try checkEstimable()
         for c in 0..<config.children { trainers.append(try makeTrainer(child: c)) }
         if config.lossControl == "ala" {
