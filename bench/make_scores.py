@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Synthetic score files for the report benchmark: Gaussian genuine/impostor scores, CSV.
 
-usage: make_scores.py OUT.csv --genuine N --impostor M [--mean D] [--seed S]
+usage: make_scores.py OUT.csv|OUT.h5 --genuine N --impostor M [--mean D] [--seed S]
 Only the standard library and numpy; the same file feeds alaverify and the Python peer.
 """
 import argparse
@@ -22,6 +22,15 @@ i = rng.normal(0.0, 1.0, a.impostor).astype(np.float32)
 labels = np.concatenate([np.ones(a.genuine, np.int8), np.zeros(a.impostor, np.int8)])
 scores = np.concatenate([g, i])
 order = rng.permutation(labels.size)
+if a.out.endswith(".h5"):
+    import h5py
+
+    with h5py.File(a.out, "w") as f:
+        f.attrs["format"] = "alaverify-scores"
+        f.attrs["format_version"] = 1
+        f.create_dataset("/scores/score", data=scores[order])
+        f.create_dataset("/scores/label", data=labels[order].astype(np.uint8))
+    raise SystemExit(0)
 with open(a.out, "w") as f:
     f.write("label,score\n")
     chunk = 1_000_000

@@ -5,6 +5,7 @@
 # usage: bench/report_bench.sh [BIN]     (default BIN: .build/release/alaverify)
 # env:   PYTHON  interpreter with numpy, scikit-learn, matplotlib (default: python3)
 #        REPEATS runs per tool (default 3);  GENUINE / IMPOSTOR  score counts (default 1e5 / 9.9e6)
+#        FORMAT  h5 (default: HDF5 alaverify-scores, read with h5py by the peer) or csv
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-.build/release/alaverify}
@@ -14,7 +15,8 @@ GENUINE=${GENUINE:-100000}
 IMPOSTOR=${IMPOSTOR:-9900000}
 OUT=bench/out/report
 mkdir -p "$OUT"
-DATA="$OUT/scores-$GENUINE-$IMPOSTOR.csv"
+FORMAT=${FORMAT:-h5}
+DATA="$OUT/scores-$GENUINE-$IMPOSTOR.$FORMAT"
 [ -x "$BIN" ] || { echo "report_bench: $BIN is not built (make release)" >&2; exit 1; }
 "$PYTHON" -c "import numpy, sklearn, matplotlib" || { echo "report_bench: $PYTHON lacks numpy/scikit-learn/matplotlib" >&2; exit 1; }
 [ -f "$DATA" ] || "$PYTHON" bench/make_scores.py "$DATA" --genuine "$GENUINE" --impostor "$IMPOSTOR"
