@@ -103,9 +103,13 @@ public final class TrainingRun {
                 throw .data(DataError(file: config.data, "\(error)"))
             }
         }
+        let loadStart = DispatchTime.now().uptimeNanoseconds
         train = try load(.train, perIdentity: nil)
         validation = try load(.validation, perIdentity: config.validationSamplesPerIdentity)
         test = try load(.test, perIdentity: config.testSamplesPerIdentity)
+        // Batches are drawn from memory afterwards: this one read is the only data stall of the run.
+        log(String(format: "read %d images of the three splits in %.2f s (batches then come from memory: no per-step I/O stall)",
+                   train.count + validation.count + test.count, Double(DispatchTime.now().uptimeNanoseconds - loadStart) * 1e-9))
         try checkEstimable()
         for c in 0..<config.children { trainers.append(try makeTrainer(child: c)) }
         if config.lossControl == "ala" {
