@@ -118,6 +118,7 @@ struct TrainCommand: ParsableCommand {
         }
         let log: (String) -> Void = { line in print(line); fflush(stdout) }
         let run = try cliErrors { () throws(RunError) in try TrainingRun(config: config, directory: dirURL, log: log) }
+        run.showBar = isatty(1) != 0
         if let policy, !resume { try cliErrors { () throws(RunError) in try run.warmStart(policy: policy) } }
         let summary = try cliErrors { () throws(RunError) in try run.run(resume: resume, stopAfter: stopAfter) }
         guard let finished = summary else {

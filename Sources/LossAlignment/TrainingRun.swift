@@ -50,6 +50,8 @@ public final class TrainingRun {
     var validationSeconds = 0.0
     var controllerSeconds = 0.0
     var trainingSeconds = 0.0
+    /// Draw a progress bar in the periodic lines (a terminal is watching).
+    public var showBar = false
 
     /// Prepares a run: reads the data, splits it, checks the target is estimable on the
     /// validation split and builds the children. Nothing is written before all checks pass.

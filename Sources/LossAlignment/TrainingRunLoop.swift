@@ -154,11 +154,21 @@ extension TrainingRun {
                 .joined(separator: "; ")
             var extra = ""
             if let cs = controllerStep { extra = String(format: "  policy entropy %.3f", cs.entropy) }
-            log("step \(step)/\(config.steps)  \(line)\(extra)  [\(Int(trainingSeconds))s train, \(Int(validationSeconds))s val]")
+            let chunkSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+            let samplesPerSecond = Double(chunk * config.identitiesPerBatch * config.samplesPerIdentity * n) / max(Double(t1 - t0) * 1e-9, 1e-9)
+            let eta = chunkSeconds / Double(chunk) * Double(config.steps - step)
+            let fraction = Double(step) / Double(config.steps)
+            let bar = showBar ? "[" + String(repeating: "#", count: Int(fraction * 20)) + String(repeating: ".", count: 20 - Int(fraction * 20)) + "] " : ""
+            log("\(bar)step \(step)/\(config.steps)  \(Int(samplesPerSecond)) samples/s  eta \(Self.duration(eta))  \(line)\(extra)")
             if step % config.checkpointInterval == 0 || step == config.steps { try saveCheckpoint(step: step) }
             if let stopAfter, step >= stopAfter, step < config.steps { return nil }
         }
         return try finish()
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
     }
 
     func writeHistory(step: Int, child: Int, loss: Float, record r: ValidationRecord, controllerStep: ControllerStep?) {

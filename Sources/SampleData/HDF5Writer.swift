@@ -204,7 +204,7 @@ public final class HDF5Writer: @unchecked Sendable {
         }
     }
 
-    /// Flushes and closes the file, then renames it to `path`.
+    /// Flushes and closes the file, fsyncs it, then renames it to `path`.
     public func close() throws(DataError) {
         if closed { return }
         closed = true
@@ -217,6 +217,13 @@ public final class HDF5Writer: @unchecked Sendable {
         if status < 0 {
             unlink(temporaryPath)
             throw site().error("closing the file failed: \(detail)")
+        }
+        // fsync before the rename: after a crash the new name holds either the old file or the
+        // complete new one, never a torn write.
+        let fd = open(temporaryPath, O_RDONLY)
+        if fd >= 0 {
+            _ = fsync(fd)
+            _ = Glibc.close(fd)
         }
         if rename(temporaryPath, path) != 0 {
             let reason = String(cString: strerror(errno))
