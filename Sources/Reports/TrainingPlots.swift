@@ -177,9 +177,9 @@ public struct TrainingTargetPlot: ReportFigure {
         let steps = history.records.map(\.step)
         stepAxis = LinearAxis(covering: 0, Double(steps.max() ?? 1), count: 7, minimumSpan: 1)
         let values = history.records.map(\.value).filter(\.isFinite)
-        valueAxis = LinearAxis(covering: values.min() ?? 0, values.max() ?? 1, count: 6, minimumSpan: 0.01)
+        valueAxis = LinearAxis(covering: values.min() ?? 0, values.max() ?? 1, count: 6, minimumSpan: 0.01, margin: 0.04)
         let losses = history.records.map(\.loss).filter(\.isFinite)
-        lossAxis = LinearAxis(covering: losses.min() ?? 0, losses.max() ?? 1, count: 4, minimumSpan: 1e-3)
+        lossAxis = LinearAxis(covering: losses.min() ?? 0, losses.max() ?? 1, count: 4, minimumSpan: 1e-3, margin: 0.04)
     }
 
     public var fileName: String { "train-\(index + 1)-\(fileSlug(run))-target.png" }
