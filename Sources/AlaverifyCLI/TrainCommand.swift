@@ -70,6 +70,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "CNN first-stage channels.")
     var width: Int?
 
+    @Option(help: "Similarity bins per class of the pairwise loss (its genuine and impostor bin weights).")
+    var bins: Int?
+
     @Option(help: "Validation samples per identity (0 = all).")
     var validationSamples: Int?
 
@@ -165,6 +168,7 @@ struct TrainCommand: ParsableCommand {
         if let learningRate { config.learningRate = learningRate }
         if let embedding { config.embedding = embedding }
         if let width { config.width = width }
+        if let bins { config.bins = bins }
         if let validationSamples { config.validationSamplesPerIdentity = validationSamples == 0 ? nil : validationSamples }
         if let rewardBand { config.rewardBand = rewardBand }
         if let split {
