@@ -24,13 +24,13 @@ public struct LinearAxis: Sendable, Equatable {
         let magnitude = Foundation.pow(10, log10(raw).rounded(.down))
         let step = [1.0, 2, 2.5, 5, 10].map { $0 * magnitude }.first { $0 >= raw * (1 - 1e-9) } ?? 10 * magnitude
         let first = (lo / step + 1e-9).rounded(.down), last = (hi / step - 1e-9).rounded(.up)
-        let pad = (last - first) * step * margin
-        lower = first * step - pad
-        upper = last * step + pad
         // Through 12 significant digits so that 3 x 0.1 is the literal 0.3.
         ticks = stride(from: first, through: last, by: 1).map { k in
             abs(k) < 0.5 ? 0 : Double(String(format: "%.12g", k * step))!
         }
+        let pad = (last - first) * step * margin
+        lower = ticks.first! - pad
+        upper = ticks.last! + pad
     }
 
     /// Where a value lies along the axis: 0 at `lower`, 1 at `upper`.
@@ -85,7 +85,7 @@ enum TrainingColors {
 
     static func mix(_ a: Color, _ b: Color, _ t: Double) -> Color {
         let t = min(max(t, 0), 1)
-        return Color(a.r + (b.r - a.r) * t, a.g + (b.g - a.g) * t, a.b + (b.b - a.b) * t)
+        return Color(a.r * (1 - t) + b.r * t, a.g * (1 - t) + b.g * t, a.b * (1 - t) + b.b * t)
     }
 }
 
@@ -608,6 +608,9 @@ public struct TrainingControllerPlot: ReportFigure {
         for (column, child) in shownChildren.enumerated() {
             let r = rasters[column]
             let h = r.height / Double(names.count)
+            // Tick marks first: the cells then cover the grid lines inside the raster.
+            let painter = AxesPainter(canvas: canvas, layout: PlotLayout(width: width, height: height, plot: r, legend: r))
+            painter.xTicks(xTicks.map { ($0.0, "") })
             canvas.fill(r, Color(hex: 0xBBBBBB))
             for rec in history.records(child: child) {
                 guard let actions = rec.actions, let k = cells.cell(ofStep: rec.step) else { continue }
@@ -637,8 +640,6 @@ public struct TrainingControllerPlot: ReportFigure {
             for (p, name) in names.enumerated() where p % every == 0 {
                 canvas.text(name, x: r.x - 6, y: r.y + (Double(p) + 0.5) * h + 3.6, size: min(10.5, h - 1), anchor: .right)
             }
-            let painter = AxesPainter(canvas: canvas, layout: PlotLayout(width: width, height: height, plot: r, legend: r))
-            painter.xTicks(xTicks.map { ($0.0, "") })
             frame(canvas, r)
             canvas.text("child \(child): actions", x: r.x, y: r.y - 7, size: 12.5, bold: true)
         }
