@@ -64,6 +64,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "AdamW learning rate.")
     var learningRate: Float?
 
+    @Option(help: "Learning-rate warm-up steps (default 50, or steps/10 when --steps is below 50).")
+    var warmupSteps: Int?
+
     @Option(help: "Embedding size.")
     var embedding: Int?
 
@@ -166,6 +169,11 @@ struct TrainCommand: ParsableCommand {
         if let batchIdentities { config.identitiesPerBatch = batchIdentities }
         if let batchSamples { config.samplesPerIdentity = batchSamples }
         if let learningRate { config.learningRate = learningRate }
+        if let warmupSteps {
+            config.warmupSteps = warmupSteps
+        } else if config.warmupSteps > config.steps {
+            config.warmupSteps = config.steps / 10
+        }
         if let embedding { config.embedding = embedding }
         if let width { config.width = width }
         if let bins { config.bins = bins }

@@ -126,6 +126,7 @@ public final class TrainingRun {
                   "--checkpoint-interval must be a positive multiple of --interval (\(c.interval))")
         try check(c.children >= 1 && c.children <= 64, "--children must lie in 1...64")
         try check(c.learningRate > 0 && c.learningRate <= 1, "--learning-rate must lie in (0, 1], got \(c.learningRate)")
+        try check(c.warmupSteps >= 0 && c.warmupSteps <= c.steps, "--warmup-steps must lie in 0...steps (\(c.steps)), got \(c.warmupSteps)")
         try check(c.identitiesPerBatch >= 2 && c.samplesPerIdentity >= 2, "batches need at least 2 identities x 2 samples")
         try check(c.embedding >= 2 && c.embedding <= 4096, "--embedding must lie in 2...4096")
         try check(c.rewardBand >= 1, "--reward-band must be >= 1")
