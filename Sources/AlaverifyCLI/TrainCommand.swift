@@ -25,7 +25,11 @@ struct TrainCommand: ParsableCommand {
               alaverify train --out runs/ala --resume
             """)
 
-    @Option(help: "Validation target and reward: frr@far=X, far@frr=X, eer, roc_auc, average_precision, pauc@far=X.")
+    @Option(help: "Validation target and reward: frr@far=X, far@frr=X, eer, roc_auc, average_precision, pauc@far=X.",
+            transform: { text in
+                // The parse error says what is wrong (unknown name, rate outside (0, 1)), not only that it is.
+                do { return try Metric.parse(text) } catch { throw ValidationError(String(describing: error)) }
+            })
     var target: Metric = .frrAtFAR(1e-3)
 
     @Option(help: "Samples file (alaverify-samples v1). Default: the bundled fixture.")

@@ -145,7 +145,7 @@ public final class TrainingRun {
         case .frrAtFAR(let a), .partialAUC(let a):
             if a * Double(impostor) < 3 {
                 throw .usage(
-                    "--target \(metric) is not estimable on the validation split: \(metric) needs a x impostor comparisons >= 3, but \(fmt(a)) x \(impostor) = \(fmt(a * Double(impostor))); use a larger validation split (--split-validation), more samples per identity (--validation-samples), or a target of at least \(fmt(3 / Double(impostor)))")
+                    "--target \(metric) is not estimable on the validation split: \(metric) needs a x impostor comparisons >= 3, but \(fmt(a)) x \(impostor) = \(fmt(a * Double(impostor))); use a larger validation split (--split train,validation,test, e.g. 0.4,0.4,0.2), more samples per identity (--validation-samples), or a target of at least \(fmt(3 / Double(impostor)))")
             }
             if a * Double(identityPairs) < 3 {
                 log("warning: \(metric) is not estimable by identities on the validation split (\(fmt(a)) x \(identityPairs) impostor identity pairs < 3): the reward is dominated by a few look-alike identity pairs and will be noisy; reward band x\(fmt(config.rewardBand)) around the target")
