@@ -407,9 +407,20 @@ public struct TrainingParametersPlot: ReportFigure {
         return out
     }
 
+    /// The dash pattern of each scalar parameter: the first of a panel solid, the next dashed,
+    /// then dotted, so that lines at equal values (a fixed loss's margins and balance) stay visible.
+    var scalarDashes: [Int: [Double]] {
+        let patterns: [[Double]] = [[], [7, 4], [2, 3], [10, 3, 2, 3]]
+        var out = [Int: [Double]]()
+        for (j, k) in groups.scale.enumerated() { out[k] = patterns[j % patterns.count] }
+        for (j, k) in groups.scalars.enumerated() { out[k] = patterns[j % patterns.count] }
+        return out
+    }
+
     public func render() throws(ReportError) -> RGBAImage {
         let canvas = try Canvas(width: width, height: height)
         let colors = scalarColors
+        let dashes = scalarDashes
         for (column, child) in shownChildren.enumerated() {
             let records = history.records(child: child)
             let first = rows[0].panels[column]
@@ -435,7 +446,7 @@ public struct TrainingParametersPlot: ReportFigure {
                                 pts.append((x0, y))
                                 pts.append((x1, y))
                             }
-                            canvas.polyline(pts, colors[k]!, width: 2)
+                            canvas.polyline(pts, colors[k]!, width: 2, dash: dashes[k]!)
                         }
                     }
                 case .bins(let g):
@@ -474,7 +485,7 @@ public struct TrainingParametersPlot: ReportFigure {
 
         var legend = LegendWriter(canvas: canvas, area: legendArea)
         if !groups.scale.isEmpty || !groups.scalars.isEmpty {
-            for k in groups.scale + groups.scalars { legend.heading(history.parameterNames[k], color: colors[k]!) }
+            for k in groups.scale + groups.scalars { legend.heading(history.parameterNames[k], color: colors[k]!, dash: dashes[k]!) }
             legend.gap(10)
         }
         if !groups.binned.isEmpty {

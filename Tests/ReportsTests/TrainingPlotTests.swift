@@ -213,13 +213,15 @@ struct TrainingPlotTests {
         #expect(image.width == plot.width && image.height == plot.height)
         #expect(plot.rows.map(\.kind) == [.scale, .scalars, .bins(0), .bins(1)])
         #expect(plot.shownChildren == [0, 1])
+        #expect(plot.scalarDashes == [0: [], 1: [], 2: [7, 4]])
         // Two columns, side by side, equal width.
         let panels = plot.rows[0].panels
         #expect(panels.count == 2 && panels[0].width == panels[1].width && panels[1].x > panels[0].maxX)
         for r in h.records {
             let column = r.child
-            // The scale (series colour 0) and the balance (series colour 2) at the cell's centre.
-            for (k, scale) in [(0, true), (2, false)] {
+            // The scale (series colour 0) and the genuine margin (series colour 1), each the first and
+            // solid line of its panel, at the cell's centre.
+            for (k, scale) in [(0, true), (1, false)] where !plot.groups.scalars.contains(where: { $0 != k && r.parameters[$0] == r.parameters[k] }) {
                 let q = try #require(plot.pixel(step: Double(r.step), value: r.parameters[k], scale: scale, column: column))
                 #expect(near(covered(image, q.x, q.y), rgb(Color.series[k]), tolerance: 12), "parameter \(k), child \(r.child), step \(r.step)")
             }
