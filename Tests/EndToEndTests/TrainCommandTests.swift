@@ -46,6 +46,23 @@ struct TrainCommandTests {
         #expect(set.genuineCount > 0 && set.impostorCount > 0)
     }
 
+    @Test("alaverify report RUN reads the history the trainer wrote: training figures and section")
+    func reportOfTheRun() throws {
+        let run = try straightRun.get()
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("report")
+        let r = try CLI.run(["report", run.path, "--out", out.path, "--ci", "none"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let name = run.lastPathComponent
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: out.path))
+        for suffix in ["target", "parameters", "controller"] { #expect(names.contains("train-1-\(name)-\(suffix).png"), "\(names)") }
+        let summary = try String(contentsOf: out.appendingPathComponent("summary.md"), encoding: .utf8)
+        #expect(summary.contains("## Training: \(name)"))
+        #expect(summary.contains("2 child models · 2 validations (steps 4–8) · loss control: ALA"))
+        #expect(summary.contains("| genuine_weight[0…7] |"))
+    }
+
     @Test("--stop-after then --resume gives the straight run's history, checkpoint, model, policy and scores bit for bit")
     func resumeIsBitIdentical() throws {
         let straight = try straightRun.get()
