@@ -11,16 +11,19 @@ public struct HistoryRecord: Sendable, Equatable {
     public var loss: Double
     /// The target metric on the validation split.
     public var value: Double
-    /// The validation EER and ROC AUC, when logged.
+    /// The validation EER, when logged.
     public var eer: Double?
+    /// The validation ROC AUC, when logged.
     public var rocAUC: Double?
     /// The loss parameters chosen at this step, in `TrainingHistory.parameterNames` order.
     public var parameters: [Double]
     /// The controller's action per parameter (-1, 0, +1), ALA runs only.
     public var actions: [Int]?
-    /// The controller's reward for this child (nil at its first step), baseline and policy entropy.
+    /// The controller's reward for this child (nil before its first judged action).
     public var reward: Double?
+    /// The controller's REINFORCE baseline after this step.
     public var baseline: Double?
+    /// The policy's mean entropy over parameters (nats) at this step.
     public var policyEntropy: Double?
 
     /// Creates a record.

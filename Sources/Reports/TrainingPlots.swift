@@ -62,8 +62,9 @@ public struct StepCells: Sendable, Equatable {
         edges = e
     }
 
-    /// The axis range: the first cell's left edge to the last cell's right edge.
+    /// The axis start: the first cell's left edge.
     public var lower: Double { edges.first! }
+    /// The axis end: the last cell's right edge.
     public var upper: Double { edges.last! }
     /// Where a step lies along the axis (0 at `lower`, 1 at `upper`).
     public func fraction(_ step: Double) -> Double { (step - lower) / (upper - lower) }
@@ -158,15 +159,17 @@ public struct TrainingTargetPlot: ReportFigure {
     public var run: String
     /// Index of the run among the report's inputs (file name).
     public var index: Int
-    /// The target panel and the loss panel.
+    /// The target panel (top).
     public let targetPanel = Rect(x: 90, y: 64, width: 620, height: 390)
+    /// The loss panel (bottom), sharing the step axis.
     public let lossPanel = Rect(x: 90, y: 500, width: 620, height: 184)
     /// The legend panel.
     public let legendArea = Rect(x: 740, y: 64, width: 290, height: 620)
     /// Steps from 0 to the last validation.
     public let stepAxis: LinearAxis
-    /// The target's axis (rates in [0, 1]) and the loss axis.
+    /// The target's axis.
     public let valueAxis: LinearAxis
+    /// The training loss's axis.
     public let lossAxis: LinearAxis
 
     /// Creates the figure for the run at `index`.
@@ -304,11 +307,13 @@ public struct TrainingParametersPlot: ReportFigure {
     public let cells: StepCells
     /// One entry per row: its title, its y-axis label and its panel in each column.
     public let rows: [(kind: RowKind, title: String, panels: [Rect])]
-    /// Image size and legend area.
+    /// Image size (it grows with the number of columns and rows).
     public let width: Int, height: Int
+    /// The legend panel, right of the columns.
     public let legendArea: Rect
-    /// The value axes of the scale row and of the scalar row.
+    /// The value axis of the scale row.
     public let scaleAxis: LinearAxis
+    /// The value axis of the other scalars' row.
     public let scalarAxis: LinearAxis
     /// The colour scale of the heat maps.
     public let weights: WeightColorScale
@@ -530,16 +535,19 @@ public struct TrainingControllerPlot: ReportFigure {
     public let shownChildren: [Int]
     /// The validations' cells along x.
     public let cells: StepCells
-    /// One raster per shown child, then the reward and entropy panels.
+    /// One action raster per shown child (rows: parameters; columns: validations).
     public let rasters: [Rect]
+    /// The reward panel, below the rasters.
     public let rewardPanel: Rect
+    /// The policy-entropy panel, at the bottom.
     public let entropyPanel: Rect
     /// The reward's axis.
     public let rewardAxis: LinearAxis
     /// The entropy axis: 0 to ln 3 (a uniform choice among three actions) or the largest logged value.
     public let entropyAxis: LinearAxis
-    /// Image size and legend area.
+    /// Image size (the height grows with the parameters and children).
     public let width = 1040, height: Int
+    /// The legend panel, right of the plots.
     public let legendArea: Rect
 
     /// Lays out the figure for the run at `index`.
