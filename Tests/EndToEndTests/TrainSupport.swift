@@ -16,10 +16,15 @@ func train(_ directory: URL, _ extra: [String] = []) throws -> CLIResult {
     try CLI.run(["train", "--out", directory.path] + tinyTraining + extra)
 }
 
+/// Where the shared straight run lives (removed when the test process exits).
+let straightRunDirectory = FileManager.default.temporaryDirectory
+    .appendingPathComponent("alaverify-e2e-straight-\(ProcessInfo.processInfo.processIdentifier)")
+
 /// One straight tiny ALA run (8 steps, 2 children), shared by the tests that only read it.
 let straightRun: Result<URL, Error> = Result {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("alaverify-e2e-straight-\(ProcessInfo.processInfo.processIdentifier)")
+    let dir = straightRunDirectory
     try? FileManager.default.removeItem(at: dir)
+    atexit { try? FileManager.default.removeItem(at: straightRunDirectory) }
     let r = try train(dir)
     guard r.status == 0 else { throw TrainFailure(message: "straight run failed (\(r.status)): \(r.stderr)") }
     return dir
