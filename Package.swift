@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "ScoreMetrics"]),
         .testTarget(name: "LossAlignmentTests", dependencies: ["LossAlignment", "ScoreMetrics"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ScoreMetrics"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["alaverify", "SampleData"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["alaverify", "SampleData", "LossAlignment", "Training"]),
         .testTarget(name: "ProtocolsTests", dependencies: ["Protocols", "ScoreMetrics", "SampleData", "alaverify"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "ScoreMetrics", "CPNG"]),
     ]

@@ -18,12 +18,19 @@ struct ReportCommand: ParsableCommand {
             carries tEXt metadata (tool version, command, sha256 of the inputs, the metrics shown);
             equal input gives byte-identical files. Files are written to a temporary name and renamed.
 
+            A run folder with a history.jsonl (from 'alaverify train') also gets, per run k:
+            train-<k>-<name>-target.png (the validation target and the training loss over steps,
+            best step marked), train-<k>-<name>-parameters.png (the loss parameters the run used:
+            scalars as lines, per-bin weights as heat maps over step and similarity bin) and, for ALA
+            runs, train-<k>-<name>-controller.png (actions per parameter, reward, policy entropy);
+            summary.md gains a training section (best step and value, final loss parameters).
+
             A requested operating point that the data cannot resolve (target x n < 3) is drawn hollow,
             marked 'not estimable' and reported with a warning line; it does not fail the command.
 
             Exit codes: 0 written; 64 usage error, including a non-empty DIR without --force and an
             output folder that cannot be created or written; 65 bad input data (unreadable or
-            malformed score file, run folder without a score file); 70 internal error.
+            malformed score file or history.jsonl, run folder without a score file); 70 internal error.
 
             Examples:
               alaverify report fixtures/demo-pixels32.csv fixtures/demo-pixels8.csv --out reports/demo
@@ -64,6 +71,12 @@ struct ReportCommand: ParsableCommand {
         let files = try inputs.map(scoreFile(for:))
         let digests = InputDigests(files.map(\.path))
         var timer = PhaseTimer()
+        // Histories first: a malformed one fails the command before any score is evaluated.
+        var histories = [(path: String, index: Int, history: TrainingHistory)]()
+        for k in inputs.indices {
+            if let (path, history) = try trainingHistory(for: inputs[k]) { histories.append((path, k, history)) }
+        }
+        timer.lap("read training histories")
         for k in inputs.indices {
             let (path, defaultName) = files[k]
             let set = try input.read(path)
@@ -94,12 +107,18 @@ struct ReportCommand: ParsableCommand {
             case .failure(let error): throw DataError(file: file.path, "cannot read: \((error as NSError).localizedDescription)")
             }
         }
+        for (path, _, _) in histories {
+            do { provenance.append((path, try SHA256.hexDigest(ofFile: path))) } catch {
+                throw DataError(file: path, "cannot read: \((error as NSError).localizedDescription)")
+            }
+        }
+        let training = histories.map { TrainingRunHistory(name: series[$0.index].name, index: $0.index, history: $0.history) }
         let command = (["alaverify"] + CommandLine.arguments.dropFirst().map(shellQuoted)).joined(separator: " ")
         timer.lap("wait for the input checksums")
         let report: Report
         do {
             report = try Report.build(
-                series: series, axes: axes,
+                series: series, axes: axes, training: training,
                 provenance: ReportProvenance(version: alaverifyVersion, command: command, inputs: provenance))
         } catch {
             throw InternalError("report: \(error.message)")
@@ -143,6 +162,20 @@ struct ReportCommand: ParsableCommand {
             if FileManager.default.fileExists(atPath: path) { return (path, base) }
         }
         throw DataError(file: argument, "run folder has no scores.h5, scores.csv or scores.tsv (the report plots a run's test scores)")
+    }
+
+    /// The parsed `history.jsonl` of a run folder, or nil for a score file or a folder without one.
+    func trainingHistory(for argument: String) throws -> (path: String, history: TrainingHistory)? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
+        let path = (argument as NSString).appendingPathComponent("history.jsonl")
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else { throw DataError(file: path, "cannot read the file") }
+        do {
+            return (path, try TrainingHistory.parse([UInt8](data)))
+        } catch {
+            throw DataError(file: path, location: error.line > 0 ? "line \(error.line)" : nil, error.message)
+        }
     }
 
     /// Writes to a temporary name in the output folder, then renames over the final name.

@@ -25,7 +25,11 @@ struct TrainCommand: ParsableCommand {
               alaverify train --out runs/ala --resume
             """)
 
-    @Option(help: "Validation target and reward: frr@far=X, far@frr=X, eer, roc_auc, average_precision, pauc@far=X.")
+    @Option(help: "Validation target and reward: frr@far=X, far@frr=X, eer, roc_auc, average_precision, pauc@far=X.",
+            transform: { text in
+                // The parse error says what is wrong (unknown name, rate outside (0, 1)), not only that it is.
+                do { return try Metric.parse(text) } catch { throw ValidationError(String(describing: error)) }
+            })
     var target: Metric = .frrAtFAR(1e-3)
 
     @Option(help: "Samples file (alaverify-samples v1). Default: the bundled fixture.")
@@ -64,11 +68,17 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "AdamW learning rate.")
     var learningRate: Float?
 
+    @Option(help: "Learning-rate warm-up steps (default 50, or steps/10 when --steps is below 50).")
+    var warmupSteps: Int?
+
     @Option(help: "Embedding size.")
     var embedding: Int?
 
     @Option(help: "CNN first-stage channels.")
     var width: Int?
+
+    @Option(help: "Similarity bins per class of the pairwise loss (its genuine and impostor bin weights).")
+    var bins: Int?
 
     @Option(help: "Validation samples per identity (0 = all).")
     var validationSamples: Int?
@@ -170,8 +180,14 @@ struct TrainCommand: ParsableCommand {
         if let batchIdentities { config.identitiesPerBatch = batchIdentities }
         if let batchSamples { config.samplesPerIdentity = batchSamples }
         if let learningRate { config.learningRate = learningRate }
+        if let warmupSteps {
+            config.warmupSteps = warmupSteps
+        } else if config.warmupSteps > config.steps {
+            config.warmupSteps = config.steps / 10
+        }
         if let embedding { config.embedding = embedding }
         if let width { config.width = width }
+        if let bins { config.bins = bins }
         if let validationSamples { config.validationSamplesPerIdentity = validationSamples == 0 ? nil : validationSamples }
         if let rewardBand { config.rewardBand = rewardBand }
         if let testSamples { config.testSamplesPerIdentity = testSamples == 0 ? nil : testSamples }

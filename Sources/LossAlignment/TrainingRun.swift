@@ -132,6 +132,7 @@ public final class TrainingRun {
                   "--checkpoint-interval must be a positive multiple of --interval (\(c.interval))")
         try check(c.children >= 1 && c.children <= 64, "--children must lie in 1...64")
         try check(c.learningRate > 0 && c.learningRate <= 1, "--learning-rate must lie in (0, 1], got \(c.learningRate)")
+        try check(c.warmupSteps >= 0 && c.warmupSteps <= c.steps, "--warmup-steps must lie in 0...steps (\(c.steps)), got \(c.warmupSteps)")
         try check(c.identitiesPerBatch >= 2 && c.samplesPerIdentity >= 2, "batches need at least 2 identities x 2 samples")
         try check(c.embedding >= 2 && c.embedding <= 4096, "--embedding must lie in 2...4096")
         try check(c.rewardBand >= 1, "--reward-band must be >= 1")
@@ -150,7 +151,7 @@ public final class TrainingRun {
         case .frrAtFAR(let a), .partialAUC(let a):
             if a * Double(impostor) < 3 {
                 throw .usage(
-                    "--target \(metric) is not estimable on the validation split: \(metric) needs a x impostor comparisons >= 3, but \(fmt(a)) x \(impostor) = \(fmt(a * Double(impostor))); use a larger validation split (--split-validation), more samples per identity (--validation-samples), or a target of at least \(fmt(3 / Double(impostor)))")
+                    "--target \(metric) is not estimable on the validation split: \(metric) needs a x impostor comparisons >= 3, but \(fmt(a)) x \(impostor) = \(fmt(a * Double(impostor))); use a larger validation split (--split train,validation,test, e.g. 0.4,0.4,0.2), more samples per identity (--validation-samples), or a target of at least \(fmt(3 / Double(impostor)))")
             }
             if a * Double(identityPairs) < 3 {
                 log("warning: \(metric) is not estimable by identities on the validation split (\(fmt(a)) x \(identityPairs) impostor identity pairs < 3): the reward is dominated by a few look-alike identity pairs and will be noisy; reward band x\(fmt(config.rewardBand)) around the target")

@@ -18,6 +18,23 @@ public struct ReportProvenance: Sendable {
     }
 }
 
+/// A training run in a report: its display name, the index of its input and its history.
+public struct TrainingRunHistory: Sendable {
+    /// The name shown in titles and the summary (the run folder's name by default).
+    public var name: String
+    /// The input's position among the report's inputs (figure file names).
+    public var index: Int
+    /// The parsed `history.jsonl`.
+    public var history: TrainingHistory
+
+    /// Creates an entry.
+    public init(name: String, index: Int, history: TrainingHistory) {
+        self.name = name
+        self.index = index
+        self.history = history
+    }
+}
+
 /// A report's files, in memory: PNGs, `metrics.json` and `summary.md`.
 public struct Report: Sendable {
     /// File names (no folders) and contents, in writing order.
@@ -41,22 +58,30 @@ public struct Report: Sendable {
         ]
     }
 
-    /// Renders every figure and writes the texts; equal input gives equal bytes.
-    public static func build(series: [PlotSeries], axes: DETAxes, provenance: ReportProvenance) throws(ReportError) -> Report {
+    /// Renders every figure and writes the texts; equal input gives equal bytes. `training`
+    /// adds the figures and a summary section of each training run whose history is known.
+    public static func build(
+        series: [PlotSeries], axes: DETAxes, training: [TrainingRunHistory] = [], provenance: ReportProvenance
+    ) throws(ReportError) -> Report {
         var files = [(name: String, bytes: [UInt8])]()
         let figures = figures(series, axes: axes)
-        for figure in figures {
+        let runs = training.map { ($0, trainingFigures($0.history, run: $0.name, index: $0.index)) }
+        for figure in figures + runs.flatMap(\.1) {
             let image = try figure.render()
             files.append((figure.fileName, try PNGEncoder.encode(image, text: metadata(figure, provenance))))
         }
         let named = series.map { NamedMetrics(name: $0.name, source: $0.source, metrics: $0.metrics) }
         files.append(("metrics.json", Array((MetricsJSON.document(named).serialized() + "\n").utf8)))
-        files.append(("summary.md", Array(summary(series, figures: figures, axes: axes, provenance: provenance).utf8)))
+        files.append(("summary.md", Array(summary(series, figures: figures, axes: axes, training: runs, provenance: provenance).utf8)))
         return Report(files: files)
     }
 
-    /// The Markdown summary: one row per system, one column per metric, then the figures.
-    public static func summary(_ series: [PlotSeries], figures: [any ReportFigure], axes: DETAxes, provenance: ReportProvenance) -> String {
+    /// The Markdown summary: one row per system, one column per metric, then the figures, then
+    /// per training run its best validation, final loss parameters and figures.
+    public static func summary(
+        _ series: [PlotSeries], figures: [any ReportFigure], axes: DETAxes,
+        training: [(TrainingRunHistory, [any ReportFigure])] = [], provenance: ReportProvenance
+    ) -> String {
         var metrics = [Metric]()
         for s in series { for p in s.metrics.operatingPoints where !metrics.contains(p.metric) { metrics.append(p.metric) } }
         var out = "# alaverify report\n\n"
@@ -108,10 +133,44 @@ public struct Report: Sendable {
         out += " n.e. = not estimable.\n\n"
         if !notes.isEmpty { out += "**Not estimable or unreachable:**\n\n" + notes.joined(separator: "\n") + "\n\n" }
         for f in figures { out += "![\(f.title)](\(f.fileName))\n\n" }
+        for (run, runFigures) in training { out += trainingSection(run, figures: runFigures) }
         out += "<details><summary>Inputs and command</summary>\n\n"
         out += "| input | sha256 |\n|---|---|\n"
         for i in provenance.inputs { out += "| `\(i.path)` | `\(i.sha256)` |\n" }
         out += "\n```\n\(provenance.command)\n```\n\n</details>\n"
+        return out
+    }
+
+    /// The summary's section for one training run.
+    static func trainingSection(_ run: TrainingRunHistory, figures: [any ReportFigure]) -> String {
+        let h = run.history
+        let children = h.children
+        let steps = h.steps
+        var out = "## Training: \(markdownCell(run.name))\n\n"
+        out += "Target \(h.target) on the validation split · \(children.count) child model\(children.count == 1 ? "" : "s")"
+        out += " · \(steps.count) validation\(steps.count == 1 ? "" : "s") (steps \(steps.first!)–\(steps.last!))"
+        out += " · loss control: \(h.hasActions ? "ALA (controller actions logged)" : "fixed")\n\n"
+        if let best = h.best {
+            out += "**Best validation:** \(metricText(best.value, h.target)) (\(h.target)) at step \(best.step), child \(best.child) — the model kept as `model.h5`"
+            if let eer = best.eer { out += "; validation EER \(percent(eer))" }
+            if let auc = best.rocAUC { out += String(format: ", ROC AUC %.5f", auc) }
+            out += ".\n\n"
+        }
+        let last = children.map { h.records(child: $0).last! }
+        out += "Final loss parameters (step \(last.map(\.step).max()!)):\n\n"
+        out += "| parameter | " + children.map { "child \($0)" }.joined(separator: " | ") + " |\n"
+        out += "|---|" + children.map { _ in "--:" }.joined(separator: "|") + "|\n"
+        let groups = ParameterGroups(h.parameterNames)
+        func number(_ x: Double) -> String { shortNumber(x, digits: 4) }
+        for k in groups.scale + groups.scalars {
+            out += "| \(markdownCell(h.parameterNames[k])) | " + last.map { number($0.parameters[k]) }.joined(separator: " | ") + " |\n"
+        }
+        for family in groups.binned {
+            let cells = last.map { r in family.indices.map { $0 >= 0 ? number(r.parameters[$0]) : "-" }.joined(separator: " ") }
+            out += "| \(markdownCell(family.name))[0…\(family.indices.count - 1)] | " + cells.joined(separator: " | ") + " |\n"
+        }
+        out += "\n"
+        for f in figures { out += "![\(f.title)](\(f.fileName))\n\n" }
         return out
     }
 

@@ -1,0 +1,175 @@
+import Foundation
+import LossAlignment
+import SampleData
+import ScoreMetrics
+import Testing
+import Training
+
+@Suite("alaverify train and score (the built binary)")
+struct TrainCommandTests {
+    @Test("the run directory holds the config, history, checkpoint, model, policy and test scores")
+    func runDirectory() throws {
+        let dir = try straightRun.get()
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
+        #expect(names == ["config.json", "history.jsonl", "checkpoint.h5", "model.h5", "policy.h5", "scores.h5"])
+        let config = try RunConfig.read(try Data(contentsOf: dir.appendingPathComponent("config.json")))
+        #expect(config.steps == 8 && config.interval == 4 && config.children == 2 && config.width == 4 && config.embedding == 16)
+        #expect(config.lossControl == "ala" && config.target == "frr@far=1e-3" && config.warmupSteps == 0)
+        // One history line per child per validation: steps 4 and 8, children 0 and 1, in that order.
+        let lines = try String(contentsOf: dir.appendingPathComponent("history.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 4)
+        var seen = [[Int]]()
+        for line in lines {
+            let record = try JSONValue.parse(Data(line.utf8))
+            guard case .int(let step)? = record["step"], case .int(let child)? = record["child"] else {
+                Issue.record("no step/child in \(line)")
+                continue
+            }
+            seen.append([step, child])
+            #expect(record["validation"]?["target"] == .string("frr@far=1e-3"))
+            guard case .object(let parameters)? = record["loss_parameters"], case .array(let actions)? = record["actions"] else {
+                Issue.record("no loss_parameters/actions in \(line)")
+                continue
+            }
+            #expect(parameters.count == 4 + 2 * 8 && actions.count == parameters.count)
+        }
+        #expect(seen == [[4, 0], [4, 1], [8, 0], [8, 1]])
+        // The checkpoint is at the last step for both children; the model is one child's state.
+        let checkpoint = try RunFiles.read(path: dir.appendingPathComponent("checkpoint.h5").path, formats: ["alaverify-checkpoint"])
+        #expect(checkpoint.states.map(\.step) == [8, 8])
+        let model = try RunFiles.read(path: dir.appendingPathComponent("model.h5").path, formats: ["alaverify-model"])
+        #expect(model.states.count == 1 && model.documents["config"] != nil)
+        let policy = try RunFiles.read(path: dir.appendingPathComponent("policy.h5").path, formats: ["alaverify-policy"])
+        #expect(policy.documents["controller"] != nil)
+        // The test split's all-pairs scores carry identities.
+        let set = try ScoresHDF5.read(path: dir.appendingPathComponent("scores.h5").path)
+        #expect(set.genuineCount > 0 && set.impostorCount > 0)
+    }
+
+    @Test("alaverify report RUN reads the history the trainer wrote: training figures and section")
+    func reportOfTheRun() throws {
+        let run = try straightRun.get()
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("report")
+        let r = try CLI.run(["report", run.path, "--out", out.path, "--ci", "none"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let name = run.lastPathComponent
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: out.path))
+        for suffix in ["target", "parameters", "controller"] { #expect(names.contains("train-1-\(name)-\(suffix).png"), "\(names)") }
+        let summary = try String(contentsOf: out.appendingPathComponent("summary.md"), encoding: .utf8)
+        #expect(summary.contains("## Training: \(name)"))
+        #expect(summary.contains("2 child models · 2 validations (steps 4–8) · loss control: ALA"))
+        #expect(summary.contains("| genuine_weight[0…7] |"))
+    }
+
+    @Test("--stop-after then --resume gives the straight run's history, checkpoint, model, policy and scores bit for bit")
+    func resumeIsBitIdentical() throws {
+        let straight = try straightRun.get()
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = dir.appendingPathComponent("run")
+        let first = try train(run, ["--stop-after", "4"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("stopped after step 4 as asked"))
+        #expect(!FileManager.default.fileExists(atPath: run.appendingPathComponent("scores.h5").path))
+        let halfway = try RunFiles.read(path: run.appendingPathComponent("checkpoint.h5").path, formats: ["alaverify-checkpoint"])
+        #expect(halfway.states.map(\.step) == [4, 4])
+        let second = try CLI.run(["train", "--out", run.path, "--resume"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("resumed from"))
+
+        let history = try Data(contentsOf: run.appendingPathComponent("history.jsonl"))
+        #expect(history == (try Data(contentsOf: straight.appendingPathComponent("history.jsonl"))))
+        for (file, format) in [("checkpoint.h5", "alaverify-checkpoint"), ("model.h5", "alaverify-model"), ("policy.h5", "alaverify-policy")] {
+            let a = try RunFiles.read(path: straight.appendingPathComponent(file).path, formats: [format])
+            let b = try RunFiles.read(path: run.appendingPathComponent(file).path, formats: [format])
+            #expect(a.states.count == b.states.count, "\(file)")
+            for (x, y) in zip(a.states, b.states) {
+                #expect(stateBits(x) == stateBits(y), "\(file): weights differ")
+                #expect(x.generator == y.generator && x.source == y.source && x.step == y.step, "\(file): RNG or step differs")
+                #expect(x.lossIntegers == y.lossIntegers, "\(file): loss state differs")
+            }
+            // JSON documents: equal content; key order is the encoder's hash order and the
+            // recorded wall-clock seconds naturally differ between the two runs.
+            #expect(Set(a.documents.keys) == Set(b.documents.keys), "\(file)")
+            for (name, text) in a.documents {
+                let x = try jsonWithoutTimings(text), y = try jsonWithoutTimings(b.documents[name] ?? "")
+                #expect(x == y, "\(file): document \(name) differs")
+            }
+        }
+        #expect(try scoreRows(run.appendingPathComponent("scores.h5").path) == scoreRows(straight.appendingPathComponent("scores.h5").path))
+    }
+
+    @Test("alaverify score --model RUN/model.h5 --split test reproduces RUN/scores.h5 exactly")
+    func scoreReproducesTheRunScores() throws {
+        let run = try straightRun.get()
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("test.h5").path
+        let r = try CLI.run(["score", "--model", run.appendingPathComponent("model.h5").path, "--split", "test", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        let expected = try scoreRows(run.appendingPathComponent("scores.h5").path)
+        let found = try scoreRows(out)
+        #expect(found.count == expected.count)
+        #expect(found == expected)
+    }
+
+    @Test("--templates 4: fewer comparisons, each the cosine of two templates' mean unit-norm embeddings")
+    func templates() throws {
+        let run = try straightRun.get()
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("templates.h5").path
+        let modelPath = run.appendingPathComponent("model.h5").path
+        let r = try CLI.run(["score", "--model", modelPath, "--split", "test", "--templates", "4", "--seed", "3", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+
+        // The expected templates, built here from the model, the split and the seed.
+        let model = try TrainedModel(path: modelPath)
+        let samples = try SamplesFile(path: CLI.packageRoot.appendingPathComponent(model.config.data).path)
+        let s = model.config.split
+        let split = try IdentitySplit.byFractions(
+            identityCount: samples.identityCount, train: s.train, validation: s.validation, test: s.test, seed: s.seed)
+        let indices = split.samples(.test, identities: samples.identities)
+        let embeddings = model.embed(try samples.readImages(indices: indices), count: indices.count)
+        let d = model.network.embeddingSize
+        let labels = indices.map { samples.identities[$0] }
+        let groups = try Template.make(items: Array(indices.indices), identities: labels, size: 4, seed: 3)
+        #expect(groups.allSatisfy { $0.samples.count == 4 })
+        #expect(groups.count <= indices.count / 4 && groups.count > 1)
+        #expect(r.stdout.contains("all pairs of \(groups.count) templates of 4"))
+        let means: [[Double]] = groups.map { g in
+            var m = [Double](repeating: 0, count: d)
+            for i in g.samples { for k in 0..<d { m[k] += Double(embeddings[i * d + k]) } }
+            let norm = m.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return m.map { $0 / norm }
+        }
+        let file = try HDF5File(path: out)
+        let scores: [Float] = try file.dataset("/scores/score").read()
+        let flags: [UInt8] = try file.dataset("/scores/label").read()
+        #expect(scores.count == groups.count * (groups.count - 1) / 2)
+        #expect(scores.count < indices.count * (indices.count - 1) / 2)
+        // Rows come in pair order (i < j); check every one against the mean embeddings.
+        var row = 0
+        var worst = 0.0
+        for i in groups.indices {
+            for j in (i + 1)..<groups.count {
+                let cosine = zip(means[i], means[j]).reduce(0) { $0 + $1.0 * $1.1 }
+                worst = max(worst, abs(Double(scores[row]) - cosine))
+                #expect(flags[row] == (groups[i].identity == groups[j].identity ? 1 : 0))
+                row += 1
+            }
+        }
+        #expect(worst < 1e-5, "largest difference from the mean-embedding cosine: \(worst)")
+    }
+}
+
+/// A JSON document as a Foundation object (numbers compared exactly), without the `...Seconds` timings.
+func jsonWithoutTimings(_ text: String) throws -> NSDictionary {
+    guard var object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+        throw TrainFailure(message: "not a JSON object: \(text.prefix(80))")
+    }
+    for key in object.keys where key.hasSuffix("Seconds") { object[key] = nil }
+    return object as NSDictionary
+}
