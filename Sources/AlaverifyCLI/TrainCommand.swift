@@ -169,10 +169,7 @@ struct TrainCommand: ParsableCommand {
         config.network = network
         if let children { config.children = children }
         if lossControl == "fixed" && children == nil { config.children = 1 }
-        if let steps {
-            config.steps = steps
-            config.warmupSteps = min(config.warmupSteps, steps / 10)
-        }
+        if let steps { config.steps = steps }
         if let interval { config.interval = interval }
         if interval == nil || steps != nil { config.interval = min(config.interval, config.steps) }
         config.checkpointInterval = checkpointInterval
