@@ -60,15 +60,7 @@ struct ScoreCommand: ParsableCommand {
         if let cap = samplesPerIdentity {
             guard cap >= 1 else { throw UsageError("--samples-per-identity must be at least 1") }
             var rng = SeededGenerator(seed: seed, stream: 0x5C0)
-            var byIdentity: [Int32: [Int]] = [:]
-            for i in indices { byIdentity[samples.identities[i], default: []].append(i) }
-            indices = []
-            for id in byIdentity.keys.sorted() {
-                var members = byIdentity[id]!
-                for i in stride(from: members.count - 1, to: 0, by: -1) { members.swapAt(i, rng.below(i + 1)) }
-                indices += members.prefix(cap)
-            }
-            indices.sort()
+            indices = samplesCappedPerIdentity(indices, identities: samples.identities, cap: cap, using: &rng)
         }
         guard indices.count >= 2 else { throw DataError(file: dataPath, "the \(split) split has \(indices.count) samples") }
         let pixels = try samples.readImages(indices: indices)

@@ -86,15 +86,7 @@ public final class TrainingRun {
             var indices = split.samples(part, identities: samples.identities)
             if let cap = perIdentity {
                 var rng = SeededGenerator(seed: config.seed, stream: 0x5A11)
-                var byIdentity: [Int32: [Int]] = [:]
-                for i in indices { byIdentity[samples.identities[i], default: []].append(i) }
-                indices = []
-                for id in byIdentity.keys.sorted() {
-                    var members = byIdentity[id]!
-                    for i in stride(from: members.count - 1, to: 0, by: -1) { members.swapAt(i, rng.below(i + 1)) }
-                    indices += members.prefix(cap)
-                }
-                indices.sort()
+                indices = samplesCappedPerIdentity(indices, identities: samples.identities, cap: cap, using: &rng)
             }
             do {
                 let pixels = try samples.readImages(indices: indices)

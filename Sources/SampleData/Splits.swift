@@ -88,3 +88,21 @@ public struct IdentitySplit: Sendable, Equatable {
 public enum SplitPart: String, Sendable, CaseIterable {
     case train, validation, test
 }
+
+/// At most `cap` samples per identity from `indices`, chosen by a seeded shuffle within each
+/// identity (identities in ascending order), returned in ascending index order.
+public func samplesCappedPerIdentity(
+    _ indices: [Int], identities: [Int32], cap: Int, using rng: inout SeededGenerator
+) -> [Int] {
+    var byIdentity: [Int32: [Int]] = [:]
+    for i in indices { byIdentity[identities[i], default: []].append(i) }
+    var kept: [Int] = []
+    for id in byIdentity.keys.sorted() {
+        var members = byIdentity[id] ?? []
+        if members.count > 1 {
+            for i in stride(from: members.count - 1, to: 0, by: -1) { members.swapAt(i, rng.below(i + 1)) }
+        }
+        kept += members.prefix(cap)
+    }
+    return kept.sorted()
+}

@@ -1,4 +1,5 @@
 import Foundation
+import ScoreMetrics
 import Testing
 
 @testable import Protocols

@@ -1,6 +1,6 @@
 import Foundation
 
-/// SHA-256 (FIPS 180-4), streaming, for the input checksums a report records.
+/// SHA-256 (FIPS 180-4), streaming: input checksums in reports, data checksums in gate baselines.
 public struct SHA256: Sendable {
     private var h0: UInt32 = 0x6a09e667, h1: UInt32 = 0xbb67ae85, h2: UInt32 = 0x3c6ef372, h3: UInt32 = 0xa54ff53a
     private var h4: UInt32 = 0x510e527f, h5: UInt32 = 0x9b05688c, h6: UInt32 = 0x1f83d9ab, h7: UInt32 = 0x5be0cd19
@@ -59,6 +59,16 @@ public struct SHA256: Sendable {
         }
         return [h0, h1, h2, h3, h4, h5, h6, h7].map { String(format: "%08x", $0) }.joined()
     }
+
+    /// The hex digest of a byte sequence.
+    public static func hex<S: Sequence>(_ data: S) -> String where S.Element == UInt8 {
+        var hash = SHA256()
+        Array(data).withUnsafeBytes { hash.update($0) }
+        return hash.hexDigest()
+    }
+
+    /// The hex digest of a file's bytes; nil when it cannot be read.
+    public static func hex(fileAt path: String) -> String? { try? hexDigest(ofFile: path) }
 
     /// The digest of a file, read in 1 MiB chunks.
     public static func hexDigest(ofFile path: String) throws -> String {
