@@ -115,8 +115,14 @@ struct WeightedSubjects<T: ScoreFloat>: WeightedEvaluating {
     let failedGenuineSubject: [Int32]
     let impostorLeft: [Int32]
     let impostorRight: [Int32]
-    let failedImpostorLeft: [Int32]
-    let failedImpostorRight: [Int32]
+    /// Impostor comparisons (failures included) per distinct ordered subject pair, so a
+    /// replicate's total impostor weight costs O(pairs), not O(nI).
+    let pairLeft: [Int32]
+    let pairRight: [Int32]
+    let pairCount: [Int]
+    /// Genuine comparisons (failures included) and failed ones per subject.
+    let genuinePerSubject: [Int]
+    let failedGenuinePerSubject: [Int]
 
     static func builder(_ s: SortedScores<T>) -> WeightedSubjectsBuilder {
         let ids = s.identities!
@@ -141,8 +147,22 @@ struct WeightedSubjects<T: ScoreFloat>: WeightedEvaluating {
         failedGenuineSubject = ids.failedGenuine.map { index[unpackPair($0).0]! }
         impostorLeft = ids.impostor.map { index[unpackPair($0).0]! }
         impostorRight = ids.impostor.map { index[unpackPair($0).1]! }
-        failedImpostorLeft = ids.failedImpostor.map { index[unpackPair($0).0]! }
-        failedImpostorRight = ids.failedImpostor.map { index[unpackPair($0).1]! }
+        var pairs = [UInt64: Int]()
+        for j in impostorLeft.indices { pairs[packPair(impostorLeft[j], impostorRight[j]), default: 0] += 1 }
+        for p in ids.failedImpostor {
+            let (a, b) = unpackPair(p)
+            pairs[packPair(index[a]!, index[b]!), default: 0] += 1
+        }
+        let entries = pairs.sorted { $0.key < $1.key }
+        pairLeft = entries.map { unpackPair($0.key).0 }
+        pairRight = entries.map { unpackPair($0.key).1 }
+        pairCount = entries.map(\.value)
+        var failed = [Int](repeating: 0, count: index.count)
+        for s in failedGenuineSubject { failed[Int(s)] += 1 }
+        var perSubject = failed
+        for s in genuineSubject { perSubject[Int(s)] += 1 }
+        failedGenuinePerSubject = failed
+        genuinePerSubject = perSubject
     }
 
     func estimate(_ metric: Metric, rule: ThresholdRule) -> Double? {
@@ -155,11 +175,11 @@ struct WeightedSubjects<T: ScoreFloat>: WeightedEvaluating {
     func value(_ metric: Metric, rule: ThresholdRule, weights m: [Int]) -> Double? {
         let genuine = sorted.genuine, impostor = sorted.impostor
         var wI = 0, wG = 0, failedWeight = 0
-        for j in impostorLeft.indices { wI += m[Int(impostorLeft[j])] * m[Int(impostorRight[j])] }
-        for j in failedImpostorLeft.indices { wI += m[Int(failedImpostorLeft[j])] * m[Int(failedImpostorRight[j])] }
-        for s in genuineSubject { wG += m[Int(s)] }
-        for s in failedGenuineSubject { failedWeight += m[Int(s)] }
-        wG += failedWeight
+        for j in pairLeft.indices { wI += pairCount[j] * m[Int(pairLeft[j])] * m[Int(pairRight[j])] }
+        for s in genuinePerSubject.indices {
+            wG += genuinePerSubject[s] * m[s]
+            failedWeight += failedGenuinePerSubject[s] * m[s]
+        }
         guard wI > 0, wG > 0 else { return nil }
 
         switch metric {
