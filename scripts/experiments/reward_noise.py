@@ -74,7 +74,7 @@ def quantities(fr):  # raw target, band-averaged reward value
     return fr[2], fr.mean()
 
 
-files = sorted(glob.glob(os.path.join(OUT, "noise-ala-1e-3-s1-scores", "step*-c*.h5")))
+files = sorted(f for f in glob.glob(os.path.join(OUT, "noise-ala-1e-3-s1-scores", "step*-c*.h5")) if os.path.getsize(f) > 0)
 table = {}  # (child, step) -> dict
 for f in files:
     m = re.search(r"step(\d+)-c(\d+)\.h5$", f)

@@ -41,15 +41,24 @@ train() {
   if grep -q "^step $STEPS/$STEPS " "$OUT/$name.log"; then touch "$dir/DONE"; else echo "FAILED $name"; tail -3 "$OUT/$name.log"; fi
 }
 
-# Test metrics of one run: single glyphs (62 random glyphs of each of the 93 test identities) and
-# 4-glyph templates (all glyphs of the test split grouped into templates of 4).
+# Test metrics of one run: single glyphs (62 random glyphs of each of the 93 test identities),
+# 4-glyph templates of all glyphs of the test split (`score --split test --templates 4`), and
+# 4-glyph templates of the same 62-glyph subset (identities weighted as in the single-glyph view).
 evaluate() {
   local dir=$1
-  [ -f "$dir/metrics-t4.json" ] && return 0
-  "$B" score --model "$dir/model.h5" --data "$GLYPHS" --split all --out "$dir/test-glyphs.h5" > /dev/null
-  "$B" metrics "$dir/test-glyphs.h5" --far 1e-2 --far 1e-3 --far 1e-4 --json "$dir/metrics-glyphs.json" > /dev/null
-  "$B" score --model "$dir/model.h5" --split test --templates 4 --out "$dir/test-t4.h5" > /dev/null
-  "$B" metrics "$dir/test-t4.h5" --far 1e-2 --far 1e-3 --far 1e-4 --json "$dir/metrics-t4.json" > /dev/null
+  [ -f "$dir/SKIPPED" ] && return 0
+  if [ ! -f "$dir/metrics-glyphs.json" ]; then
+    "$B" score --model "$dir/model.h5" --data "$GLYPHS" --split all --out "$dir/test-glyphs.h5" > /dev/null
+    "$B" metrics "$dir/test-glyphs.h5" --far 1e-2 --far 1e-3 --far 1e-4 --json "$dir/metrics-glyphs.json" > /dev/null
+  fi
+  if [ ! -f "$dir/metrics-t4.json" ]; then
+    "$B" score --model "$dir/model.h5" --split test --templates 4 --out "$dir/test-t4.h5" > /dev/null
+    "$B" metrics "$dir/test-t4.h5" --far 1e-2 --far 1e-3 --far 1e-4 --json "$dir/metrics-t4.json" > /dev/null
+  fi
+  if [ ! -f "$dir/metrics-t4s.json" ]; then
+    "$B" score --model "$dir/model.h5" --data "$GLYPHS" --split all --templates 4 --out "$dir/test-t4s.h5" > /dev/null
+    "$B" metrics "$dir/test-t4s.h5" --far 1e-2 --far 1e-3 --far 1e-4 --json "$dir/metrics-t4s.json" > /dev/null
+  fi
   echo "$(date +%T) evaluated $dir"
 }
 
@@ -92,7 +101,9 @@ for phase in $PHASES; do
       mkdir -p "$OUT/$name-scores"
       for ck in "$OUT/$name-ckpt"/ck-*.h5; do
         step=$(python3 -c "import h5py,json,sys; print(json.loads(bytes(h5py.File(sys.argv[1])['progress_json'][:]).decode())['step'])" "$ck")
-        for c in 0 1; do
+        # child 0 at every checkpoint, child 1 at steps 50 and 100 only (compute budget)
+        cs=0; [ "$step" -le 100 ] && cs="0 1"
+        for c in $cs; do
           s="$OUT/$name-scores/step$(printf %04d "$step")-c$c.h5"
           [ -f "$s" ] && continue
           python3 scripts/experiments/checkpoint_to_model.py "$ck" "$c" "$OUT/$name-scores/model.tmp.h5"
@@ -104,10 +115,18 @@ for phase in $PHASES; do
       [ -f "$GLYPHS" ] || python3 scripts/experiments/test_glyph_subset.py "$DATA" "$GLYPHS" --split "$SPLIT"
       for dir in "$OUT"/*/; do [ -f "$dir/DONE" ] && evaluate "${dir%/}"; done ;;
     report)
+      # DET overlay of one ALA and one fixed run of the same seed (seed 1), single glyphs and
+      # 4-glyph templates of the same glyphs; the PNGs are copied to results/.
+      mkdir -p results
       for t in 1e-3 1e-2; do
-        [ -f "$OUT/ala-$t-s1/test-t4.h5" ] || continue
+        [ -f "$OUT/fixed-$t-s1/metrics-t4s.json" ] || continue
         "$B" report "$OUT/ala-$t-s1/test-glyphs.h5" "$OUT/fixed-$t-s1/test-glyphs.h5" \
-          "$OUT/ala-$t-s1/test-t4.h5" "$OUT/fixed-$t-s1/test-t4.h5" --out "$OUT/report-$t" || true
+          "$OUT/ala-$t-s1/test-t4s.h5" "$OUT/fixed-$t-s1/test-t4s.h5" \
+          --name "ALA $t s1, glyph" --name "fixed $t s1, glyph" --name "ALA $t s1, 4-glyph template" \
+          --name "fixed $t s1, 4-glyph template" --far 1e-2 --far 1e-3 --far 1e-4 --ci none \
+          --out "$OUT/report-$t" --force > /dev/null
+        cp "$OUT/report-$t/det.png" "results/det-frr-at-far-$t-seed1.png"
+        cp "$OUT/report-$t/summary.md" "results/det-frr-at-far-$t-seed1.md"
       done ;;
     analyse)
       python3 scripts/experiments/analyse.py "$OUT" ;;
