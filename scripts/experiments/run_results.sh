@@ -2,7 +2,7 @@
 # Reproduces every number of RESULTS.md.
 #   usage: scripts/experiments/run_results.sh DATA.h5 [OUT_DIR] [PHASE ...]
 #   DATA.h5  fonts-glyphs32-dev.h5 (sha256 in its .json); OUT_DIR default runs/results
-#   PHASE    any of: main1e-3 main1e-2 grid noise evaluate report analyse (default: all, in this order)
+#   PHASE    any of: main1e-3 main1e-2 grid noise evaluate final report analyse (default: all, in this order)
 # Needs the release binary (swift build -c release --product alaverify) and python3 with h5py, numpy,
 # matplotlib-free (plain) for the analysis. Runs are skipped when OUT_DIR/NAME/DONE exists.
 # Environment: STEPS (default 800), INTERVAL (default 50).
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 DATA=${1:?usage: run_results.sh DATA.h5 [OUT_DIR] [PHASE ...]}
 OUT=${2:-runs/results}
 shift $(( $# >= 2 ? 2 : 1 ))
-PHASES=${*:-main1e-3 main1e-2 grid noise evaluate report analyse}
+PHASES=${*:-main1e-3 main1e-2 grid noise evaluate final report analyse}
 B=.build/release/alaverify
 STEPS=${STEPS:-800}
 INTERVAL=${INTERVAL:-50}
@@ -47,6 +47,7 @@ train() {
 evaluate() {
   local dir=$1
   [ -f "$dir/SKIPPED" ] && return 0
+  [ -f "$dir/NOEVAL" ] && return 0  # grid runs not picked on validation: test not needed
   if [ ! -f "$dir/metrics-glyphs.json" ]; then
     "$B" score --model "$dir/model.h5" --data "$GLYPHS" --split all --out "$dir/test-glyphs.h5" > /dev/null
     "$B" metrics "$dir/test-glyphs.h5" --far 1e-2 --far 1e-3 --far 1e-4 --json "$dir/metrics-glyphs.json" > /dev/null
@@ -77,7 +78,14 @@ for phase in $PHASES; do
       for m in 0.3 0.7; do for s in 2 8; do
         train "grid-1e-3-m$m-a$s" --target frr@far=1e-3 --loss-control fixed --children 1 --seed 1 \
           --set impostor_margin=$m --set scale=$s
-      done; done ;;
+      done; done
+      # Only the grid point best on validation is scored on the test split.
+      best=$(python3 -c "
+import json, sys
+runs = sys.argv[1:]
+val = lambda r: min(json.loads(l)['validation']['value'] for l in open(r + '/history.jsonl'))
+print(min(runs, key=val))" "$OUT"/grid-1e-3-m*)
+      for d in "$OUT"/grid-1e-3-m*; do [ "$d" = "$best" ] && touch "$d/PICKED" || touch "$d/NOEVAL"; done ;;
     noise)
       # Reward-noise probe: ala-1e-3-s1 again with a checkpoint every controller step (training is
       # bit-identical to ala-1e-3-s1; compare the histories), every checkpoint copied as it appears,
@@ -114,6 +122,20 @@ for phase in $PHASES; do
     evaluate)
       [ -f "$GLYPHS" ] || python3 scripts/experiments/test_glyph_subset.py "$DATA" "$GLYPHS" --split "$SPLIT"
       for dir in "$OUT"/*/; do [ -f "$dir/DONE" ] && evaluate "${dir%/}"; done ;;
+    final)
+      # Control for checkpoint selection: both children of every main run at the last step (800),
+      # single glyphs of the test split, no intervals (scripts/experiments/final_step.py tabulates).
+      for dir in "$OUT"/ala-1e-*-s? "$OUT"/fixed-1e-*-s?; do
+        [ -f "$dir/DONE" ] || continue
+        for c in 0 1; do
+          [ -f "$dir/final-c$c.json" ] && continue
+          python3 scripts/experiments/checkpoint_to_model.py "$dir/checkpoint.h5" "$c" "$dir/final-c$c.model.h5"
+          "$B" score --model "$dir/final-c$c.model.h5" --data "$GLYPHS" --split all --out "$dir/final-c$c.h5" > /dev/null
+          "$B" metrics "$dir/final-c$c.h5" --far 1e-2 --far 1e-3 --ci none --json "$dir/final-c$c.json" > /dev/null
+          rm -f "$dir/final-c$c.h5"
+        done
+      done
+      python3 scripts/experiments/final_step.py "$OUT" > results/final-step.md ;;
     report)
       # DET overlay of one ALA and one fixed run of the same seed (seed 1), single glyphs and
       # 4-glyph templates of the same glyphs; the PNGs are copied to results/.
@@ -129,7 +151,11 @@ for phase in $PHASES; do
         cp "$OUT/report-$t/summary.md" "results/det-frr-at-far-$t-seed1.md"
       done ;;
     analyse)
-      python3 scripts/experiments/analyse.py "$OUT" ;;
+      mkdir -p results
+      python3 scripts/experiments/analyse.py "$OUT" > /dev/null          # results/tables.md, summary.json
+      python3 scripts/experiments/paired_bootstrap.py "$OUT" 1000 > results/paired-bootstrap.md
+      python3 scripts/experiments/action_overlap.py "$OUT" > results/action-overlap.md
+      cp "$OUT/reward-noise.txt" "$OUT/reward-noise.json" results/ ;;
     *) echo "unknown phase $phase"; exit 64 ;;
   esac
 done
