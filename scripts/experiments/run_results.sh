@@ -3,8 +3,9 @@
 #   usage: scripts/experiments/run_results.sh DATA.h5 [OUT_DIR] [PHASE ...]
 #   DATA.h5  fonts-glyphs32-dev.h5 (sha256 in its .json); OUT_DIR default runs/results
 #   PHASE    any of: main1e-3 main1e-2 grid noise evaluate final report analyse (default: all, in this order)
-# Needs the release binary (swift build -c release --product alaverify) and python3 with h5py, numpy,
-# matplotlib-free (plain) for the analysis. Runs are skipped when OUT_DIR/NAME/DONE exists.
+# Needs the release binary (swift build -c release --product alaverify) and python3 with h5py and
+# numpy. Runs are skipped when OUT_DIR/NAME/DONE exists. Writes results/ (committed) and OUT_DIR
+# (run directories, score files; not committed).
 # Environment: STEPS (default 800), INTERVAL (default 50).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,7 +35,16 @@ train() {
   "$B" train "${COMMON[@]}" "$@" --out "$dir" --force > "$OUT/$name.log" 2>&1 &
   local pid=$!
   while kill -0 "$pid" 2>/dev/null; do
-    if grep -q "^step $STEPS/$STEPS " "$OUT/$name.log"; then sleep 5; kill "$pid" 2>/dev/null || true; break; fi
+    if grep -q "^step $STEPS/$STEPS " "$OUT/$name.log"; then
+      # wait for the last checkpoint (progress step = STEPS), then stop before the test scoring
+      for _ in $(seq 1 120); do
+        [ "$(python3 -c "import h5py,json,sys
+try: print(json.loads(bytes(h5py.File(sys.argv[1])['progress_json'][:]).decode())['step'])
+except Exception: print(0)" "$dir/checkpoint.h5")" = "$STEPS" ] && break
+        sleep 1
+      done
+      sleep 2; kill "$pid" 2>/dev/null || true; break
+    fi
     sleep 2
   done
   wait "$pid" 2>/dev/null || true
@@ -74,7 +84,7 @@ for phase in $PHASES; do
     grid)
       # Fixed-loss grid (one child each, seed 1; the default impostor_margin 0.5 / scale 2 is child 0
       # of fixed-1e-3-s1), chosen on validation, target frr@far=1e-3. Equal total compute: the grid's
-      # 4 child runs against ALA's 2 runs x 2 children (seeds 1, 2), each side picking on validation.
+      # 5 child runs against the ALA run picked on validation among seeds 1-2 (4 child runs) or 1-3 (6).
       for m in 0.3 0.7; do for s in 2 8; do
         train "grid-1e-3-m$m-a$s" --target frr@far=1e-3 --loss-control fixed --children 1 --seed 1 \
           --set impostor_margin=$m --set scale=$s
@@ -82,10 +92,10 @@ for phase in $PHASES; do
       # Only the grid point best on validation is scored on the test split.
       best=$(python3 -c "
 import json, sys
-runs = sys.argv[1:]
+runs = [r.rstrip('/') for r in sys.argv[1:]]
 val = lambda r: min(json.loads(l)['validation']['value'] for l in open(r + '/history.jsonl'))
-print(min(runs, key=val))" "$OUT"/grid-1e-3-m*)
-      for d in "$OUT"/grid-1e-3-m*; do [ "$d" = "$best" ] && touch "$d/PICKED" || touch "$d/NOEVAL"; done ;;
+print(min(runs, key=val))" "$OUT"/grid-1e-3-m*/)
+      for d in "$OUT"/grid-1e-3-m*/; do d=${d%/}; [ "$d" = "$best" ] && touch "$d/PICKED" || touch "$d/NOEVAL"; done ;;
     noise)
       # Reward-noise probe: ala-1e-3-s1 again with a checkpoint every controller step (training is
       # bit-identical to ala-1e-3-s1; compare the histories), every checkpoint copied as it appears,
@@ -103,6 +113,7 @@ print(min(runs, key=val))" "$OUT"/grid-1e-3-m*)
         watcher=$!
         train "$name" --target frr@far=1e-3 --loss-control ala --children 2 --seed 1 --checkpoint-interval "$INTERVAL"
         touch "$OUT/$name.finished"; wait "$watcher" || true
+        touch "$dir/NOEVAL"  # same model as ala-1e-3-s1; no test evaluation
       fi
       [ -f "$OUT/val-glyphs64.h5" ] || python3 scripts/experiments/test_glyph_subset.py "$DATA" "$OUT/val-glyphs64.h5" \
           --split "$SPLIT" --part validation --per-identity 64 --seed 1
