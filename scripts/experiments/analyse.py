@@ -195,7 +195,7 @@ p("Step-to-step changes of the raw validation target (`validation.value`) and of
   "of variance s², successive differences have lag-1 covariance −s²; so s ≈ sqrt(−cov1) estimates the noise. "
   "Child-to-child: the two children of a fixed run are the same recipe with different seeds.")
 p()
-p("| target | quantity | SD of step-to-step change | mean abs. change | lag-1 autocorr. of changes | noise SD est. sqrt(−cov1) | mean |child0 − child1| (fixed runs, same step) |")
+p("| target | quantity | SD of step-to-step change | mean abs. change | lag-1 autocorr. of changes | noise SD est. sqrt(−cov1) | mean abs(child0 − child1) (fixed runs, same step) |")
 p("|---|---|---|---|---|---|---|")
 for t in TARGETS:
     for q in ["value", "reward_value"]:
