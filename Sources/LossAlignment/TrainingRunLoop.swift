@@ -133,6 +133,8 @@ extension TrainingRun {
             validationSeconds += Double(t2 - t1) * 1e-9
             if let error = errors.compactMap({ $0 }).first { throw .usage("validation failed: \(error)") }
             let valid = records.map { $0! }
+            // The loss parameters the last K steps trained with (the controller may change them now).
+            let trainedPhi = trainers.map { $0.loss.phi }
             var controllerStep: ControllerStep?
             if var controller {
                 var phi = trainers.map { $0.loss.phi.map(Double.init) }
@@ -148,7 +150,7 @@ extension TrainingRun {
                     best = (oriented, c, step)
                     try saveModel(child: c)
                 }
-                writeHistory(step: step, child: c, loss: losses[c], record: r, controllerStep: controllerStep)
+                writeHistory(step: step, child: c, loss: losses[c], record: r, trainedPhi: trainedPhi[c], controllerStep: controllerStep)
             }
             let line = valid.enumerated().map { c, r in "child \(c): loss \(String(format: "%.4f", losses[c])) val \(metric) \(String(format: "%.4f", r.target))" }
                 .joined(separator: "; ")
@@ -171,7 +173,12 @@ extension TrainingRun {
         return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
     }
 
-    func writeHistory(step: Int, child: Int, loss: Float, record r: ValidationRecord, controllerStep: ControllerStep?) {
+    /// One line of history.jsonl. `loss_parameters` are the values chosen at this step (used for the
+    /// next K steps); `trained_loss_parameters` the values the last K steps trained with, which
+    /// produced this validation.
+    func writeHistory(
+        step: Int, child: Int, loss: Float, record r: ValidationRecord, trainedPhi: [Float], controllerStep: ControllerStep?
+    ) {
         var members: [(String, JSONValue)] = [
             ("step", .int(step)), ("child", .int(child)), ("loss", .number(Double(loss))),
             ("validation", .object([
@@ -180,6 +187,9 @@ extension TrainingRun {
                 ("frr_neighbours", .array(r.snapshot.neighbours.map { .number($0) })),
             ])),
             ("loss_parameters", .object(zip(trainers[child].loss.parameterDescriptions, trainers[child].loss.phi).map {
+                ($0.name, .number(Double($1)))
+            })),
+            ("trained_loss_parameters", .object(zip(trainers[child].loss.parameterDescriptions, trainedPhi).map {
                 ($0.name, .number(Double($1)))
             })),
         ]
