@@ -95,6 +95,8 @@ extension SortedScores {
 
     /// The full curve (one point per distinct threshold plus reject-all).
     /// - Complexity: O(nG + nI) time and memory.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func curve() -> DETCurve {
         var points = [CurvePoint]()
         withWalker { w in
@@ -112,6 +114,8 @@ extension SortedScores {
     /// threshold is the segment end nearer the crossing (the stricter one on a tie, decided on
     /// counts). Nil when the polyline never reaches FAR >= FRR (possible only with failures).
     /// - Complexity: O(points up to the crossing).
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func equalErrorRate() -> EqualErrorRate? {
         let nI = Double(impostorCount), nG = Double(genuineCount)
         return withWalker { w -> EqualErrorRate? in
@@ -143,6 +147,8 @@ extension SortedScores {
     /// Only the first point of each FRR level can be a hull vertex (later ones share its FRR at a
     /// higher FAR), so the hull is built from at most nG + 2 candidates.
     /// - Complexity: O(nG + nI) time, O(hull) memory.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func rocchEER() -> Double {
         let nI = Double(impostorCount), nG = Double(genuineCount)
         var hull: [(x: Double, y: Double)] = [(0, 1)]
@@ -171,6 +177,8 @@ extension SortedScores {
 
     /// ROC AUC = P(g > i) + 0.5 P(g = i) over all genuine/impostor pairs; NaN ranks as `-inf`.
     /// - Complexity: O(nG + nI), exact integer counts.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func rocAUC() -> Double {
         let fi = impostorFailures
         var twiceWins: UInt64 = 0
@@ -201,6 +209,8 @@ extension SortedScores {
     /// Average precision (genuine positive): the sum over distinct thresholds, descending, of
     /// (R_n - R_{n-1}) * P_n, with NaN ranked as `-inf` — scikit-learn's `average_precision_score`.
     /// - Complexity: O(nG + nI).
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func averagePrecision() -> Double {
         let nG = genuineCount, nI = impostorCount
         var ap = 0.0
@@ -229,6 +239,8 @@ extension SortedScores {
     /// pAUC@a: the area under TPR(FAR) for FAR in [0, a] divided by a, linear between ROC
     /// points, starting at (0, 0); held flat beyond the last point when failures keep FAR below a.
     /// - Complexity: O(nG + nI).
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func partialAUC(maxFAR a: Double) -> Double {
         let nI = Double(impostorCount), nG = Double(genuineCount)
         return withWalker { w -> Double in

@@ -94,6 +94,8 @@ public enum EvaluationError: Error, Sendable, Equatable, CustomStringConvertible
 extension SortedScores {
     /// Evaluates the metrics requested in `options`.
     /// - Complexity: O(nG + nI) for the curve metrics, plus O(B * work per replicate) for bootstrap.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func evaluate(_ options: EvaluationOptions) throws(EvaluationError) -> SystemMetrics {
         if options.interval == .bootstrap && identities == nil { throw .bootstrapNeedsIdentities }
         var result = SystemMetrics(

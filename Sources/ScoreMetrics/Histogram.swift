@@ -24,6 +24,8 @@ extension SortedScores {
     /// widened to every finite value of `including` (input units) and padded by 2%; a bin is
     /// [e_k, e_k+1) on the similarity scale, (e_k, e_k+1] for distances.
     /// - Complexity: O(bins · log n).
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func histogram(bins: Int = 100, including: [Double] = []) -> ScoreHistogram {
         genuine.withUnsafeBufferPointer { g in
             impostor.withUnsafeBufferPointer { i in

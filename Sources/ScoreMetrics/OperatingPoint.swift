@@ -107,6 +107,8 @@ extension SortedScores {
     }
 
     /// Evaluates an operating-point metric; intervals are added by the caller.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func operatingPoint(_ metric: Metric, rule: ThresholdRule = .roc) -> OperatingPoint {
         operatingPoint(metric, rule: rule, identityStats: identities.map { IdentityStats($0) })
     }

@@ -26,6 +26,8 @@ public struct SortedScores<T: ScoreFloat>: Sendable {
     /// Without identities the sort runs in place on the set's arrays (no copy when the caller
     /// hands over the only reference); with identities it carries them along.
     /// - Complexity: O(n) for a fixed key width.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public init(_ set: consuming ScoreSet<T>) {
         polarity = set.polarity
         let negate = set.polarity == .distance

@@ -153,6 +153,8 @@ extension SortedScores {
     ///
     /// Thresholds that are not observed scores (or the reject-all `+inf`) are ignored.
     /// - Complexity: O((maxPoints + k) · log n) for k kept thresholds.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func thinnedCurve(_ thinning: CurveThinning = CurveThinning(), keepingThresholds: [Double] = []) -> DETCurve {
         genuine.withUnsafeBufferPointer { g in
             impostor.withUnsafeBufferPointer { i in
