@@ -92,6 +92,18 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Average the reward over FARs in [a/band, a*band] (1 = the target alone).")
     var rewardBand: Double?
 
+    @Option(help: "ALA reward: sign (of the improvement, the paper's choice) or scaled (improvement / running noise scale).")
+    var rewardShape: String?
+
+    @Option(help: "ALA: future controller steps whose discounted improvements make one action's reward.")
+    var rewardHorizon: Int?
+
+    @Option(help: "ALA: improvements smaller than this count as zero (the metric's noise floor).")
+    var rewardDeadband: Double?
+
+    @Option(help: "ALA: Adam learning rate of the policy.")
+    var policyLearningRate: Double?
+
     @Option(name: .customLong("set"), help: "Initial loss parameter, name=value (repeatable), e.g. impostor_margin=0.3.")
     var parameters: [String] = []
 
@@ -187,6 +199,24 @@ struct TrainCommand: ParsableCommand {
         if let bins { config.bins = bins }
         if let validationSamples { config.validationSamplesPerIdentity = validationSamples == 0 ? nil : validationSamples }
         if let rewardBand { config.rewardBand = rewardBand }
+        if let rewardShape {
+            guard let shape = RewardShape(rawValue: rewardShape) else {
+                throw UsageError("--reward-shape must be sign or scaled, got '\(rewardShape)'")
+            }
+            config.controller.reward = shape
+        }
+        if let rewardHorizon {
+            guard rewardHorizon >= 1 && rewardHorizon <= 20 else { throw UsageError("--reward-horizon must lie in 1...20") }
+            config.controller.horizon = rewardHorizon
+        }
+        if let rewardDeadband {
+            guard rewardDeadband >= 0 && rewardDeadband < 1 else { throw UsageError("--reward-deadband must lie in [0, 1)") }
+            config.controller.deadband = rewardDeadband
+        }
+        if let policyLearningRate {
+            guard policyLearningRate > 0 && policyLearningRate <= 1 else { throw UsageError("--policy-learning-rate must lie in (0, 1]") }
+            config.controller.learningRate = policyLearningRate
+        }
         if let testSamples { config.testSamplesPerIdentity = testSamples == 0 ? nil : testSamples }
         if let split {
             let parts = split.split(separator: ",").compactMap { Double($0) }
