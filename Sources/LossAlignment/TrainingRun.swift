@@ -222,47 +222,10 @@ public final class TrainingRun {
         return try Verification.allPairsScores(embeddings: embeddings, dimension: model.embeddingSize, labels: images.labels)
     }
 
-    /// All-pairs cosine scores (i < j) split by class, without identities, into arrays sized
-    /// up front (validation runs every K steps, so it avoids growing per-pair arrays).
+    /// Embeds images and scores all pairs (i < j) without identities (validation).
     static func allPairSimilarities(_ model: EmbeddingNetwork, _ images: ImageSet) -> (genuine: [Float], impostor: [Float]) {
-        let n = images.count, d = model.embeddingSize
-        let embeddings = images.pixels.withUnsafeBufferPointer { model.embed($0, count: n) }
-        var perLabel: [Int32: Int] = [:]
-        for l in images.labels { perLabel[l, default: 0] += 1 }
-        let genuineCount = perLabel.values.reduce(0) { $0 + $1 * ($1 - 1) / 2 }
-        var genuine = [Float](repeating: 0, count: genuineCount)
-        var impostor = [Float](repeating: 0, count: n * (n - 1) / 2 - genuineCount)
-        let block = 256
-        let gram = Tensor(Shape(min(block, n), n))
-        var gi = 0, ii = 0
-        images.labels.withUnsafeBufferPointer { labels in
-            genuine.withUnsafeMutableBufferPointer { g in
-                impostor.withUnsafeMutableBufferPointer { imp in
-                    embeddings.withUnsafeBufferPointer { e in
-                        var start = 0
-                        while start < n {
-                            let rows = min(block, n - start)
-                            gram.reshape(Shape(rows, n))
-                            BLAS.gemm(transB: true, m: rows, n: n, k: d, e.baseAddress! + start * d, lda: d,
-                                      e.baseAddress!, ldb: d, gram.pointer, ldc: n)
-                            let p = gram.pointer
-                            for r in 0..<rows {
-                                let i = start + r
-                                let li = labels[i]
-                                var j = i + 1
-                                while j < n {
-                                    let s = p[r * n + j]
-                                    if labels[j] == li { g[gi] = s; gi += 1 } else { imp[ii] = s; ii += 1 }
-                                    j += 1
-                                }
-                            }
-                            start += rows
-                        }
-                    }
-                }
-            }
-        }
-        return (genuine, impostor)
+        let embeddings = images.pixels.withUnsafeBufferPointer { model.embed($0, count: images.count) }
+        return Verification.allPairSimilarities(embeddings: embeddings, dimension: model.embeddingSize, labels: images.labels)
     }
 
     /// The reward-side value of the target (lower is better) on a sorted score set.

@@ -6,36 +6,64 @@ public enum Verification {
     /// genuine (same label) and impostor comparisons, with comparison identities.
     /// - Complexity: O(N^2 * dimension) in sgemm blocks of 256 rows; O(N^2) memory for the scores.
     public static func allPairsScores(embeddings: [Float], dimension: Int, labels: [Int32]) throws -> ScoreSet<Float> {
-        let n = labels.count
-        precondition(embeddings.count == n * dimension, "\(embeddings.count) values for \(n) embeddings of \(dimension)")
-        var genuine: [Float] = [], impostor: [Float] = []
+        let (genuine, impostor) = allPairSimilarities(embeddings: embeddings, dimension: dimension, labels: labels)
+        // The identities follow the same (i, j) order as the scores, so a label-only pass rebuilds them.
         var gl: [Int32] = [], gr: [Int32] = [], il: [Int32] = [], ir: [Int32] = []
-        let block = 256
-        let scores = Tensor(Shape(min(block, n), n))
-        embeddings.withUnsafeBufferPointer { e in
-            var start = 0
-            while start < n {
-                let rows = min(block, n - start)
-                scores.reshape(Shape(rows, n))
-                BLAS.gemm(transB: true, m: rows, n: n, k: dimension, e.baseAddress! + start * dimension, lda: dimension,
-                          e.baseAddress!, ldb: dimension, scores.pointer, ldc: n)
-                for r in 0..<rows {
-                    let i = start + r
-                    for j in (i + 1)..<max(n, i + 1) {
-                        let s = scores[r * n + j]
-                        if labels[i] == labels[j] {
-                            genuine.append(s); gl.append(labels[i]); gr.append(labels[j])
-                        } else {
-                            impostor.append(s); il.append(labels[i]); ir.append(labels[j])
-                        }
-                    }
-                }
-                start += rows
+        gl.reserveCapacity(genuine.count); gr.reserveCapacity(genuine.count)
+        il.reserveCapacity(impostor.count); ir.reserveCapacity(impostor.count)
+        let n = labels.count
+        for i in 0..<n {
+            for j in (i + 1)..<max(n, i + 1) {
+                if labels[i] == labels[j] { gl.append(labels[i]); gr.append(labels[j]) } else { il.append(labels[i]); ir.append(labels[j]) }
             }
         }
         return try ScoreSet(genuine: genuine, impostor: impostor, polarity: .similarity,
                             genuineIdentities: ComparisonIdentities(left: gl, right: gr),
                             impostorIdentities: ComparisonIdentities(left: il, right: ir))
+    }
+
+    /// All-pairs cosine scores (i < j) of unit-norm embeddings split by class, without identities,
+    /// into arrays sized up front (what validation needs every K steps).
+    /// - Complexity: O(N^2 * dimension) in sgemm blocks of 256 rows; O(N^2) memory for the scores.
+    public static func allPairSimilarities(embeddings: [Float], dimension d: Int, labels: [Int32]) -> (genuine: [Float], impostor: [Float]) {
+        let n = labels.count
+        precondition(embeddings.count == n * d, "\(embeddings.count) values for \(n) embeddings of \(d)")
+        var perLabel: [Int32: Int] = [:]
+        for l in labels { perLabel[l, default: 0] += 1 }
+        let genuineCount = perLabel.values.reduce(0) { $0 + $1 * ($1 - 1) / 2 }
+        var genuine = [Float](repeating: 0, count: genuineCount)
+        var impostor = [Float](repeating: 0, count: n * (n - 1) / 2 - genuineCount)
+        let block = 256
+        let gram = Tensor(Shape(max(1, min(block, n)), max(n, 1)))
+        var gi = 0, ii = 0
+        labels.withUnsafeBufferPointer { labels in
+            genuine.withUnsafeMutableBufferPointer { g in
+                impostor.withUnsafeMutableBufferPointer { imp in
+                    embeddings.withUnsafeBufferPointer { e in
+                        var start = 0
+                        while start < n {
+                            let rows = min(block, n - start)
+                            gram.reshape(Shape(rows, n))
+                            BLAS.gemm(transB: true, m: rows, n: n, k: d, e.baseAddress! + start * d, lda: d,
+                                      e.baseAddress!, ldb: d, gram.pointer, ldc: n)
+                            let p = gram.pointer
+                            for r in 0..<rows {
+                                let i = start + r
+                                let li = labels[i]
+                                var j = i + 1
+                                while j < n {
+                                    let s = p[r * n + j]
+                                    if labels[j] == li { g[gi] = s; gi += 1 } else { imp[ii] = s; ii += 1 }
+                                    j += 1
+                                }
+                            }
+                            start += rows
+                        }
+                    }
+                }
+            }
+        }
+        return (genuine, impostor)
     }
 
     /// Embeds `images` with `model` and evaluates all pairs with the metric engine (no intervals).
