@@ -12,9 +12,22 @@ fi
 "$VENV/bin/pip" install -q -r bench/requirements.txt
 export PYTHON="$VENV/bin/python" ALAVERIFY_BIN="$BIN"
 mkdir -p bench/out
-for script in bench/run_*_bench.sh; do
-  [ -x "$script" ] || continue
+status=0
+for script in bench/run_metrics_bench.sh bench/report_bench.sh bench/run_load_bench.sh; do
   echo "== $script"
-  "$script" "$BIN"
+  if [ "$script" = bench/run_load_bench.sh ] && [ ! -f "${ALAVERIFY_FONTS_H5:-../shared/data/fonts-glyphs32-dev.h5}" ]; then
+    echo "skipped: set ALAVERIFY_FONTS_H5 to fonts-glyphs32-dev.h5 to run the load benchmark"
+    continue
+  fi
+  "$script" "$BIN" || { echo "$script failed" >&2; status=1; }
 done
+# Training throughput against JAX installs jax/jaxlib (large): opt in with BENCH_TRAIN=1.
+if [ "${BENCH_TRAIN:-0}" = 1 ]; then
+  "$VENV/bin/pip" install -q jax jaxlib
+  echo "== bench/train_bench/run.sh"
+  bench/train_bench/run.sh || status=1
+else
+  echo "== bench/train_bench/run.sh skipped (BENCH_TRAIN=1 runs it; it installs jax)"
+fi
 echo "results in bench/out/"
+exit $status
