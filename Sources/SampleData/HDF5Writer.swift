@@ -174,18 +174,20 @@ public final class HDF5Writer: @unchecked Sendable {
 
     /// Sets a string attribute on the object at `objectPath` (the root by default).
     public func setAttribute(_ name: String, _ value: String, on objectPath: String = "/") throws(DataError) {
-        try checkOpen(objectPath)
-        try createGroupIfRoot(objectPath)
-        HDF5Library.lock()
-        defer { HDF5Library.unlock() }
-        let s = site(objectPath)
-        let object = try h5check(H5Oopen(id, objectPath, HDF5Library.defaultPlist), s, "opening the object")
-        defer { _ = H5Oclose(object) }
-        try HDF5Attributes.writeString(object: object, name: name, value: value, s)
+        try withObject(objectPath) { object, s throws(DataError) in
+            try HDF5Attributes.writeString(object: object, name: name, value: value, s)
+        }
     }
 
     /// Sets an int64 attribute on the object at `objectPath` (the root by default).
     public func setAttribute(_ name: String, _ value: Int64, on objectPath: String = "/") throws(DataError) {
+        try withObject(objectPath) { object, s throws(DataError) in
+            try HDF5Attributes.writeInteger(object: object, name: name, value: value, s)
+        }
+    }
+
+    /// Opens the object at `objectPath` under the library lock for `body`, then closes it.
+    private func withObject(_ objectPath: String, _ body: (hid_t, HDF5Site) throws(DataError) -> Void) throws(DataError) {
         try checkOpen(objectPath)
         try createGroupIfRoot(objectPath)
         HDF5Library.lock()
@@ -193,7 +195,7 @@ public final class HDF5Writer: @unchecked Sendable {
         let s = site(objectPath)
         let object = try h5check(H5Oopen(id, objectPath, HDF5Library.defaultPlist), s, "opening the object")
         defer { _ = H5Oclose(object) }
-        try HDF5Attributes.writeInteger(object: object, name: name, value: value, s)
+        try body(object, s)
     }
 
     private func createGroupIfRoot(_ objectPath: String) throws(DataError) {
