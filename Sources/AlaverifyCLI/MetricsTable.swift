@@ -51,7 +51,6 @@ enum MetricsTable {
             if let pairs = p.falseAcceptIdentityPairs, let k = p.falseAccepts, k > 0 {
                 notes.append("    \(p.metric): the \(group(k)) false accepts come from \(group(pairs)) identity pair(s)")
             }
-            if let ci = p.interval { _ = ci }
         }
         if let method = m.operatingPoints.compactMap(\.interval).first {
             let how = method.method == "wilson" ? "Wilson at the chosen threshold" : "subject bootstrap, \(method.replicates ?? 0) replicates"

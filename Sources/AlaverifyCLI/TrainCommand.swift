@@ -132,6 +132,9 @@ struct TrainCommand: ParsableCommand {
                 throw UsageError("\(configPath): no such file; --resume needs the directory of an earlier run")
             }
             do { config = try RunConfig.read(bytes) } catch { throw DataError(file: configPath, "unreadable run config: \(error)") }
+            if !config.dataChecksum.isEmpty, let now = SHA256.hex(fileAt: config.data), now != config.dataChecksum {
+                throw DataError(file: config.data, "the data changed since the run started (its SHA-256 differs from \(configPath)); resuming would mix two data sets")
+            }
         } else {
             if let entries = try? FileManager.default.contentsOfDirectory(atPath: directory), !entries.isEmpty, !force {
                 throw UsageError("\(directory): the run directory is not empty; use --resume to continue it or --force to overwrite")
@@ -228,7 +231,10 @@ struct TrainCommand: ParsableCommand {
             guard kv.count == 2, let value = Double(kv[1]) else { throw UsageError("--set takes name=value, got '\(assignment)'") }
             config.initialParameters[String(kv[0])] = value
         }
-        config.dataChecksum = ""
+        guard let checksum = SHA256.hex(fileAt: config.data) else {
+            throw DataError(file: config.data, FileManager.default.fileExists(atPath: config.data) ? "cannot be read" : "no such file")
+        }
+        config.dataChecksum = checksum
         return config
     }
 }

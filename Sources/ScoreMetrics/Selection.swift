@@ -75,10 +75,9 @@ extension ScoreSet {
                 point = OperatingPoint(
                     metric: metric, target: b, rule: .roc, reachable: t != nil, genuineCount: nG, impostorCount: nI,
                     estimable: b * Double(nG) >= 3)
-            case .partialAUC:
-                continue
             default:
-                continue
+                continue  // pAUC and curve metrics need the sorted scores
+
             }
             if let t {
                 var rejected = genuineFailures
