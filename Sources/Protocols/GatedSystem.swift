@@ -127,7 +127,7 @@ extension GatedSystem {
         if case .string(let sum)? = record?["data_checksum"] { result.dataChecksum = sum }
 
         // The score file behind the metrics, for paired comparisons and other interval levels.
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = physicalPath((path as NSString).deletingLastPathComponent)
         var candidates = [(String, String?)]()
         if case .array(let files)? = record?["scores"], let entry = files.first, case .string(let rel)? = entry["path"] {
             let sha: String? = if case .string(let s)? = entry["sha256"] { s } else { nil }
@@ -295,13 +295,23 @@ func joinPath(_ base: String, _ relative: String) -> String {
     ProtocolReader(file: "", directory: base).resolve(relative)
 }
 
-/// The path of `file` relative to the folder `directory` (both made absolute first).
-func relativePath(of file: String, from directory: String) -> String {
-    let cwd = FileManager.default.currentDirectoryPath
-    func absolute(_ p: String) -> [String] {
-        joinPath(p.hasPrefix("/") ? "" : cwd, p).split(separator: "/").map(String.init)
+/// The absolute path with symbolic links resolved when `path` exists (so a later `..` means what
+/// the file system means by it), else the absolute path folded lexically.
+func physicalPath(_ path: String) -> String {
+    let p = path.isEmpty ? "." : path
+    if let resolved = realpath(p, nil) {
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
-    let f = absolute(file), d = absolute(directory.isEmpty ? "." : directory)
+    return joinPath(p.hasPrefix("/") ? "" : FileManager.default.currentDirectoryPath, p)
+}
+
+/// The path of `file` relative to the folder `directory`, both taken physically: a `..` folded on
+/// paper across a symbolic link (a temporary folder, a checkout reached through a link) would point
+/// somewhere else on disk.
+func relativePath(of file: String, from directory: String) -> String {
+    func absolute(_ p: String) -> [String] { physicalPath(p).split(separator: "/").map(String.init) }
+    let f = absolute(file), d = absolute(directory)
     var common = 0
     while common < min(f.count, d.count), f[common] == d[common] { common += 1 }
     let parts = Array(repeating: "..", count: d.count - common) + f[common...]

@@ -212,6 +212,31 @@ struct GateTests {
         #expect(Baseline.changes(from: back, to: try await pixels32(), protocol: p).contains { $0.hasPrefix("frr@far=0.05: 0.8875 -> 0.886905") })
     }
 
+    @Test("A baseline written through a symbolic link still finds its score file")
+    func baselineThroughSymlink() async throws {
+        // The folder is reached through a link that points two levels deeper; a relative path
+        // folded on paper ("<link>/../..") would climb from the wrong place.
+        let dir = try temporaryDirectory()
+        let deep = dir + "/real/a/b"
+        try FileManager.default.createDirectory(atPath: deep, withIntermediateDirectories: true)
+        let link = dir + "/link"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: deep)
+        let p = try fixtureProtocol(gate: "{metric: frr@far=0.05, max_regression: 0.01}")
+        let base = try await pixels8()
+        let path = link + "/baseline.json"
+        let doc = try Baseline.document(for: base, protocol: p, path: path, tool: "test")
+        try (doc.serialized() + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let back = try GatedSystem.fromMetricsJSON(path: path, system: nil, protocol: p)
+        #expect(back.scores?.sha256 == base.scores?.sha256, "\(back.scoresUnavailable ?? "")")
+        // The recorded path, followed from the link's real folder, reaches the fixture.
+        guard case .array(let files)? = doc["baseline"]?["scores"], case .string(let rel)? = files.first?["path"] else {
+            Issue.record("no scores path in \(doc.serialized())")
+            return
+        }
+        #expect(FileManager.default.fileExists(atPath: deep + "/" + rel), "\(rel)")
+        #expect(rel.hasPrefix("../../../"), "\(rel)")
+    }
+
     @Test("Report renderings: JUnit has one testcase per gate and failures with messages")
     func renderings() async throws {
         let p = try protocolFrom("""
