@@ -174,13 +174,16 @@ struct ProtocolReader {
     func resolve(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
         let joined = directory.isEmpty ? path : directory + "/" + path
+        // An absolute folder keeps its root, and ".." at the root stays at the root.
+        let root = joined.hasPrefix("/") ? "/" : ""
         var parts = [String]()
         for part in joined.split(separator: "/", omittingEmptySubsequences: true).map(String.init) {
             if part == "." { continue }
             if part == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
+            if part == "..", !root.isEmpty { continue }
             parts.append(part)
         }
-        return parts.isEmpty ? "." : parts.joined(separator: "/")
+        return parts.isEmpty ? (root.isEmpty ? "." : root) : root + parts.joined(separator: "/")
     }
 
     // MARK: The protocol

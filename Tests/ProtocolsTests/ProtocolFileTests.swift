@@ -34,6 +34,22 @@ struct ProtocolFileTests {
         #expect(p.needsBaseline)
     }
 
+    @Test("Paths under an absolute protocol folder stay absolute")
+    func absoluteFolder() throws {
+        // /data/protocols + ../fixtures/x.h5 = /data/fixtures/x.h5; ".." above the root stays at the root.
+        let p = try EvaluationProtocol.parse(
+            yaml: """
+                name: abs
+                data: ../fixtures/x.h5
+                scores: [../../../s.csv, ./t.csv, /elsewhere/u.csv]
+                baseline: b.json
+                report: [eer]
+                """, file: "/data/protocols/abs.yaml", directory: "/data/protocols")
+        #expect(p.data == "/data/fixtures/x.h5")
+        #expect(p.scores == ["/s.csv", "/data/protocols/t.csv", "/elsewhere/u.csv"])
+        #expect(p.baseline == "/data/protocols/b.json")
+    }
+
     @Test("Pair counts, templates, relative tolerance and overrides parse")
     func options() throws {
         let p = try EvaluationProtocol.parse(
