@@ -92,7 +92,7 @@ extension TrainingRun {
         }
         var step = 0
         if resuming { step = try resume() } else { try? fm.removeItem(atPath: historyPath) }
-        if !fm.fileExists(atPath: historyPath) { fm.createFile(atPath: historyPath, contents: nil) }
+        if !fm.fileExists(atPath: historyPath) { _ = fm.createFile(atPath: historyPath, contents: nil) }
         history = FileHandle(forWritingAtPath: historyPath)
         history?.seekToEndOfFile()
         defer { try? history?.close() }

@@ -125,35 +125,44 @@ public final class Conv2d: Layer {
 
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
 
-    /// Unfolds one sample `[C, H, W]` into `[C*k*k, Ho*Wo]`.
-    private func im2col(_ x: UnsafePointer<Float>, h: Int, w: Int, ho: Int, wo: Int, into col: UnsafeMutablePointer<Float>) {
-        let spatial = ho * wo
+    /// Calls `body(c, ki, kj, tap, columns)` for every kernel tap, where `tap` is the row of the
+    /// unfolded matrix and `columns` the output columns whose input column
+    /// `ox * stride - padding + kj` lies inside a row of width `w`.
+    @inline(__always)
+    private func forEachTap(w: Int, wo: Int, _ body: (_ c: Int, _ ki: Int, _ kj: Int, _ tap: Int, _ columns: Range<Int>) -> Void) {
         for c in 0..<inChannels {
-            let xc = x + c * h * w
             for ki in 0..<kernel {
                 for kj in 0..<kernel {
-                    let row = col + ((c * kernel + ki) * kernel + kj) * spatial
-                    // Output columns whose input column is inside the image: ix = ox*stride - padding + kj.
                     let lo = min(wo, max(0, (padding - kj + stride - 1) / stride))
                     let last = w - 1 + padding - kj
                     let hi = last < 0 ? lo : max(lo, min(wo, last / stride + 1))
-                    for oy in 0..<ho {
-                        let iy = oy * stride - padding + ki
-                        let dst = row + oy * wo
-                        if iy < 0 || iy >= h {
-                            dst.update(repeating: 0, count: wo)
-                            continue
-                        }
-                        let src = xc + iy * w - padding + kj
-                        if lo > 0 { dst.update(repeating: 0, count: lo) }
-                        if stride == 1 {
-                            (dst + lo).update(from: src + lo, count: hi - lo)
-                        } else {
-                            for ox in lo..<hi { dst[ox] = src[ox * stride] }
-                        }
-                        if hi < wo { (dst + hi).update(repeating: 0, count: wo - hi) }
-                    }
+                    body(c, ki, kj, (c * kernel + ki) * kernel + kj, lo..<hi)
                 }
+            }
+        }
+    }
+
+    /// Unfolds one sample `[C, H, W]` into `[C*k*k, Ho*Wo]`.
+    private func im2col(_ x: UnsafePointer<Float>, h: Int, w: Int, ho: Int, wo: Int, into col: UnsafeMutablePointer<Float>) {
+        let spatial = ho * wo
+        forEachTap(w: w, wo: wo) { c, ki, kj, tap, columns in
+            let row = col + tap * spatial, xc = x + c * h * w
+            let (lo, hi) = (columns.lowerBound, columns.upperBound)
+            for oy in 0..<ho {
+                let iy = oy * stride - padding + ki
+                let dst = row + oy * wo
+                if iy < 0 || iy >= h {
+                    dst.update(repeating: 0, count: wo)
+                    continue
+                }
+                let src = xc + iy * w - padding + kj
+                if lo > 0 { dst.update(repeating: 0, count: lo) }
+                if stride == 1 {
+                    (dst + lo).update(from: src + lo, count: hi - lo)
+                } else {
+                    for ox in columns { dst[ox] = src[ox * stride] }
+                }
+                if hi < wo { (dst + hi).update(repeating: 0, count: wo - hi) }
             }
         }
     }
@@ -162,22 +171,14 @@ public final class Conv2d: Layer {
     private func col2im(_ col: UnsafePointer<Float>, h: Int, w: Int, ho: Int, wo: Int, into x: UnsafeMutablePointer<Float>) {
         let spatial = ho * wo
         x.update(repeating: 0, count: inChannels * h * w)
-        for c in 0..<inChannels {
-            let xc = x + c * h * w
-            for ki in 0..<kernel {
-                for kj in 0..<kernel {
-                    let row = col + ((c * kernel + ki) * kernel + kj) * spatial
-                    let lo = min(wo, max(0, (padding - kj + stride - 1) / stride))
-                    let last = w - 1 + padding - kj
-                    let hi = last < 0 ? lo : max(lo, min(wo, last / stride + 1))
-                    for oy in 0..<ho {
-                        let iy = oy * stride - padding + ki
-                        if iy < 0 || iy >= h { continue }
-                        let src = row + oy * wo
-                        let dst = xc + iy * w - padding + kj
-                        for ox in lo..<hi { dst[ox * stride] += src[ox] }
-                    }
-                }
+        forEachTap(w: w, wo: wo) { c, ki, kj, tap, columns in
+            let row = col + tap * spatial, xc = x + c * h * w
+            for oy in 0..<ho {
+                let iy = oy * stride - padding + ki
+                if iy < 0 || iy >= h { continue }
+                let src = row + oy * wo
+                let dst = xc + iy * w - padding + kj
+                for ox in columns { dst[ox * stride] += src[ox] }
             }
         }
     }

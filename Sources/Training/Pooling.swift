@@ -1,13 +1,13 @@
-/// Max pooling over `k x k` windows with the given stride and no padding.
-public final class MaxPool2d: Layer {
+/// What max and average pooling share: a `k x k` window moved by a stride, no padding, and the
+/// buffers reused between steps.
+public class Pool2d {
     /// Window size.
     public let kernel: Int
     /// Stride.
     public let stride: Int
-    private let output = Tensor()
-    private let inputGradient = Tensor()
-    private var argmax: [Int] = []
-    private var inputShape = Shape(0)
+    let output = Tensor()
+    let inputGradient = Tensor()
+    var inputShape = Shape(0)
 
     /// Creates the layer; the stride defaults to the window size.
     public init(kernel: Int, stride: Int? = nil) {
@@ -19,6 +19,11 @@ public final class MaxPool2d: Layer {
         guard s.rank == 4, s.h >= kernel, s.w >= kernel else { return nil }
         return Shape(s.n, s.c, (s.h - kernel) / stride + 1, (s.w - kernel) / stride + 1)
     }
+}
+
+/// Max pooling over `k x k` windows with the given stride and no padding.
+public final class MaxPool2d: Pool2d, Layer {
+    private var argmax: [Int] = []
 
     public func forward(_ x: Tensor, _ context: inout ForwardContext) -> Tensor {
         guard let os = outputShape(for: x.shape) else { preconditionFailure("MaxPool2d cannot take \(x.shape)") }
@@ -63,26 +68,7 @@ public final class MaxPool2d: Layer {
 }
 
 /// Average pooling over `k x k` windows with the given stride and no padding.
-public final class AvgPool2d: Layer {
-    /// Window size.
-    public let kernel: Int
-    /// Stride.
-    public let stride: Int
-    private let output = Tensor()
-    private let inputGradient = Tensor()
-    private var inputShape = Shape(0)
-
-    /// Creates the layer; the stride defaults to the window size.
-    public init(kernel: Int, stride: Int? = nil) {
-        self.kernel = kernel
-        self.stride = stride ?? kernel
-    }
-
-    public func outputShape(for s: Shape) -> Shape? {
-        guard s.rank == 4, s.h >= kernel, s.w >= kernel else { return nil }
-        return Shape(s.n, s.c, (s.h - kernel) / stride + 1, (s.w - kernel) / stride + 1)
-    }
-
+public final class AvgPool2d: Pool2d, Layer {
     public func forward(_ x: Tensor, _ context: inout ForwardContext) -> Tensor {
         guard let os = outputShape(for: x.shape) else { preconditionFailure("AvgPool2d cannot take \(x.shape)") }
         inputShape = x.shape
