@@ -8,12 +8,12 @@ func alaverifyBinary() -> String {
     return packageRoot + "/.build/debug/alaverify"
 }
 
-/// Runs `alaverify` in the package root; returns exit status, stdout and stderr.
-func runAlaverify(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+/// Runs `alaverify` in `directory` (the package root by default); returns exit status, stdout and stderr.
+func runAlaverify(_ arguments: [String], in directory: String = packageRoot) throws -> (status: Int32, out: String, err: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: alaverifyBinary())
     process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: packageRoot)
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -26,6 +26,19 @@ func runAlaverify(_ arguments: [String]) throws -> (status: Int32, out: String, 
 
 @Suite("alaverify gate end to end")
 struct GateEndToEndTests {
+    @Test("An absolute protocol path works from any working folder, and the baseline's scores are found")
+    func absoluteProtocolElsewhere() throws {
+        let elsewhere = try temporaryDirectory()
+        let run = try runAlaverify([
+            "gate", "--protocol", packageRoot + "/protocols/demo-pixels8.yaml", "--replicates", "200",
+            "--baseline", packageRoot + "/reports/baseline.json",
+        ], in: elsewhere)
+        #expect(run.status == 0, "stderr: \(run.err)")
+        #expect(run.out.contains("gate: PASS"))
+        // The committed baseline's score file is found, so the significance gate is the paired one.
+        #expect(run.out.contains("paired subject bootstrap"), "\(run.out)")
+    }
+
     @Test("The original passes, a deliberately degraded system fails; JUnit and Markdown are written")
     func degradedFails() throws {
         let dir = try temporaryDirectory()
