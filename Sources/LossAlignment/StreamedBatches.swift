@@ -42,8 +42,7 @@ struct StreamedBatch: Sendable {
 /// (same classes, same generator: same rows, labels and pixels) but read from the file per batch
 /// on a background thread, up to `depth` batches ahead of the trainer.
 ///
-/// Memory is bounded by `depth + 1` batches plus one chunk of the read in flight, not by the
-/// file. `state` is the sampler's state after the last batch the trainer *consumed*, never what
+/// Memory is bounded by `depth + 1` batches plus the reader's chunk cache, not by the file. `state` is the sampler's state after the last batch the trainer *consumed*, never what
 /// the prefetch thread has drawn ahead, so a checkpoint resumes exactly; `restore` drops the
 /// batches drawn ahead and restarts the prefetch from the restored state on the next batch.
 public final class StreamedPKSource: BatchSource {
@@ -61,15 +60,16 @@ public final class StreamedPKSource: BatchSource {
     private var earlierStall = 0.0
     private var consumed = DataStreamStats()
 
-    /// Streams `rows` of `samples` (the train split's file rows; `labels` their identities),
-    /// P x K per batch with the generator seeded by `seed`.
+    /// Streams `rows` of `reader`'s file (the train split's file rows; `labels` their identities),
+    /// P x K per batch with the generator seeded by `seed`. Children may share one reader.
     ///
     /// Every read also checks that the file's size and modification time are those it had here:
     /// a file replaced or truncated during the run is a `DataError`, not a silent mix of two data sets.
     public convenience init(
-        samples: SamplesFile, rows: [Int], labels: [Int32], identitiesPerBatch p: Int, samplesPerIdentity k: Int,
+        reader: ImageRowReader, rows: [Int], labels: [Int32], identitiesPerBatch p: Int, samplesPerIdentity k: Int,
         seed: UInt64, depth: Int = 3
     ) throws(RunError) {
+        let samples = reader.file
         guard case .images(let h, let w, 1) = samples.kind, samples.layout == .samples else {
             throw .data(DataError(file: samples.path, location: samples.dataPath, "streaming needs single-channel images [N, H, W], found \(samples.kind)"))
         }
@@ -82,7 +82,7 @@ public final class StreamedPKSource: BatchSource {
             guard Self.fingerprint(path) == fingerprint else {
                 throw DataError(file: path, "changed during the run (its size or modification time differs from when training started); the streamed batches would mix two data sets")
             }
-            return try samples.readImagesChunkwise(indices: fileRows)
+            return try reader.readImages(indices: fileRows)
         }
     }
 

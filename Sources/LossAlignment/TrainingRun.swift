@@ -44,8 +44,8 @@ public final class TrainingRun {
     /// The file rows and identities of the train split.
     let trainRows: [Int]
     let trainLabels: [Int32]
-    /// The open samples file (kept only when streaming).
-    let streamFile: SamplesFile?
+    /// The reader of streamed batches, shared by the children (nil in memory).
+    let streamReader: ImageRowReader?
     /// Each child's streamed batch source (empty in memory).
     var streams: [StreamedPKSource] = []
     /// Streaming totals of the run's earlier part (restored from the checkpoint on resume).
@@ -114,7 +114,9 @@ public final class TrainingRun {
         trainRows = split.samples(.train, identities: samples.identities)
         trainLabels = trainRows.map { samples.identities[$0] }
         train = config.streamsTrainingBatches ? nil : try load(.train, perIdentity: nil)
-        streamFile = config.streamsTrainingBatches ? samples : nil
+        do { streamReader = config.streamsTrainingBatches ? try ImageRowReader(samples, cacheBytes: Self.streamCacheBytes) : nil } catch {
+            throw .data(error)
+        }
         validation = try load(.validation, perIdentity: config.validationSamplesPerIdentity)
         test = try load(.test, perIdentity: config.testSamplesPerIdentity)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) * 1e-9
@@ -123,8 +125,8 @@ public final class TrainingRun {
             log(String(format: "read %d images of the three splits in %.2f s (batches then come from memory: no per-step I/O stall)",
                        train.count + validation.count + test.count, loadSeconds))
         } else {
-            log(String(format: "read %d images of the validation and test splits in %.2f s; the train split (%d samples) is streamed: each batch is read from the file on a background thread, %d batches ahead",
-                       validation.count + test.count, loadSeconds, trainRows.count, Self.prefetchDepth))
+            log(String(format: "read %d images of the validation and test splits in %.2f s; the train split (%d samples) is streamed: each batch is read from the file on a background thread, %d batches ahead, through a %d MiB cache of decoded chunks",
+                       validation.count + test.count, loadSeconds, trainRows.count, Self.prefetchDepth, Self.streamCacheBytes >> 20))
         }
         try checkEstimable()
         for c in 0..<config.children { trainers.append(try makeTrainer(child: c)) }
@@ -138,6 +140,8 @@ public final class TrainingRun {
 
     /// Batches the prefetch thread keeps ready ahead of each streamed child.
     static let prefetchDepth = 3
+    /// Decoded chunks kept for streamed batches (32 MiB: 128 chunks of 256 32x32 images).
+    static let streamCacheBytes = 32 << 20
 
     static func validate(_ c: RunConfig) throws(RunError) {
         func check(_ ok: Bool, _ message: String) throws(RunError) { if !ok { throw .usage(message) } }
@@ -229,10 +233,10 @@ public final class TrainingRun {
                 source = try PKSampler(
                     data: train, identitiesPerBatch: config.identitiesPerBatch, samplesPerIdentity: config.samplesPerIdentity,
                     seed: seed &+ 1)
-            } else if let streamFile {
+            } else if let streamReader {
                 // Draws exactly what PKSampler draws over the same train split (same rows, same dense labels).
                 let stream = try StreamedPKSource(
-                    samples: streamFile, rows: trainRows, labels: trainLabels, identitiesPerBatch: config.identitiesPerBatch,
+                    reader: streamReader, rows: trainRows, labels: trainLabels, identitiesPerBatch: config.identitiesPerBatch,
                     samplesPerIdentity: config.samplesPerIdentity, seed: seed &+ 1, depth: Self.prefetchDepth)
                 streams.append(stream)
                 source = stream

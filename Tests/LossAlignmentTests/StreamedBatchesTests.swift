@@ -45,7 +45,7 @@ struct StreamedBatchesTests {
         let images = try ImageSet(pixels: try file.readImages(indices: split.rows), labels: split.labels)
         var memory = try PKSampler(data: images, identitiesPerBatch: p, samplesPerIdentity: k, seed: seed)
         let streamed = try StreamedPKSource(
-            samples: file, rows: split.rows, labels: split.labels, identitiesPerBatch: p, samplesPerIdentity: k, seed: seed, depth: 3)
+            reader: try ImageRowReader(file), rows: split.rows, labels: split.labels, identitiesPerBatch: p, samplesPerIdentity: k, seed: seed, depth: 3)
         #expect(streamed.sampleShape == memory.sampleShape)
         var a = Batch(), b = Batch()
         for step in 0..<150 {
@@ -71,7 +71,7 @@ struct StreamedBatchesTests {
         let images = try ImageSet(pixels: try file.readImages(indices: split.rows), labels: split.labels)
         var memory = try PKSampler(data: images, identitiesPerBatch: 8, samplesPerIdentity: 4, seed: 5)
         let streamed = try StreamedPKSource(
-            samples: file, rows: split.rows, labels: split.labels, identitiesPerBatch: 8, samplesPerIdentity: 4, seed: 5)
+            reader: try ImageRowReader(file), rows: split.rows, labels: split.labels, identitiesPerBatch: 8, samplesPerIdentity: 4, seed: 5)
         var a = Batch(), b = Batch()
         for _ in 0..<10 { try streamed.next(into: &b) }
         let saved = streamed.state
@@ -115,7 +115,7 @@ struct StreamedBatchesTests {
         let file = try SamplesFile(path: copy.path)
         let split = try fixtureTrainSplit(file)
         let streamed = try StreamedPKSource(
-            samples: file, rows: split.rows, labels: split.labels, identitiesPerBatch: 16, samplesPerIdentity: 8, seed: 3, depth: 2)
+            reader: try ImageRowReader(file), rows: split.rows, labels: split.labels, identitiesPerBatch: 16, samplesPerIdentity: 8, seed: 3, depth: 2)
         var batch = Batch()
         try streamed.next(into: &batch)
         // Let the prefetch thread finish the reads it may do ahead, so it is idle at the cut.

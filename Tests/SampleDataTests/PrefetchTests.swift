@@ -94,4 +94,27 @@ struct PrefetchTests {
         }
         #expect(throws: DataError.self) { try file.readImagesChunkwise(indices: [file.count]) }
     }
+
+    @Test("the row reader returns what readImages(indices:) returns and inflates each chunk once while it stays cached")
+    func rowReader() throws {
+        let file = try SamplesFile(path: fontsMini)
+        var rng = SeededGenerator(seed: 12)
+        let big = try ImageRowReader(file)
+        #expect(big.cacheSlots == 128)  // 32 MiB of 256-row chunks of 32x32 bytes
+        for count in [1, 128, 900] {
+            let indices = (0..<count).map { _ in rng.below(file.count) } + [0, file.count - 1, 0]
+            #expect(try big.readImages(indices: indices) == file.readImages(indices: indices), "count \(count), seed 12")
+        }
+        // The fixture has 30 chunks: after touching all of them nothing more is inflated.
+        #expect(big.inflatedChunks == 30)
+        _ = try big.readImages(indices: Array(stride(from: 0, to: file.count, by: 97)))
+        #expect(big.inflatedChunks == 30)
+        // A one-chunk cache: sorted reads inflate each chunk of a call once, in any index order.
+        let small = try ImageRowReader(file, cacheBytes: 1)
+        #expect(small.cacheSlots == 1)
+        let scattered = [7000, 3, 260, 7001, 5, 259, 2]  // chunks 27, 0, 1, 27, 0, 1, 0
+        #expect(try small.readImages(indices: scattered) == file.readImages(indices: scattered))
+        #expect(small.inflatedChunks == 3)
+        #expect(throws: DataError.self) { try small.readImages(indices: [-1]) }
+    }
 }
