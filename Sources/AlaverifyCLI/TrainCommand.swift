@@ -119,7 +119,7 @@ struct TrainCommand: ParsableCommand {
 
     @Flag(help: ArgumentHelp(
         "Stream the train split: read each batch from the file on a background thread, a few batches ahead, instead of holding the split in memory.",
-        discussion: "Same batches, same weights as in memory; memory is bounded by the batches in flight. The validation and test splits (capped per identity) are still read into memory. Recorded in config.json, so --resume keeps it; --stream with --resume streams the rest of an in-memory run."))
+        discussion: "Same batches, same weights as in memory; memory is bounded by the batches in flight (3 per child) and a 32 MiB cache of decoded chunks, not by the file. The validation and test splits (capped per identity) are still read into memory. Recorded in config.json, so --resume keeps it; --stream with --resume streams the rest of an in-memory run."))
     var stream = false
 
     @Flag(help: "Continue the run in --out from its checkpoint.h5.")

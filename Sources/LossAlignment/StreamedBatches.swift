@@ -42,9 +42,10 @@ struct StreamedBatch: Sendable {
 /// (same classes, same generator: same rows, labels and pixels) but read from the file per batch
 /// on a background thread, up to `depth` batches ahead of the trainer.
 ///
-/// Memory is bounded by `depth + 1` batches plus the reader's chunk cache, not by the file. `state` is the sampler's state after the last batch the trainer *consumed*, never what
-/// the prefetch thread has drawn ahead, so a checkpoint resumes exactly; `restore` drops the
-/// batches drawn ahead and restarts the prefetch from the restored state on the next batch.
+/// Memory is bounded by `depth + 1` batches plus the reader's chunk cache, not by the file.
+/// `state` is the sampler's state after the last batch the trainer *consumed*, never what the
+/// prefetch thread has drawn ahead, so a checkpoint resumes exactly; `restore` drops the batches
+/// drawn ahead and restarts the prefetch from the restored state on the next batch.
 public final class StreamedPKSource: BatchSource {
     /// Batches kept ready ahead of the trainer.
     public let depth: Int
@@ -71,7 +72,7 @@ public final class StreamedPKSource: BatchSource {
     ) throws(RunError) {
         let samples = reader.file
         guard case .images(let h, let w, 1) = samples.kind, samples.layout == .samples else {
-            throw .data(DataError(file: samples.path, location: samples.dataPath, "streaming needs single-channel images [N, H, W], found \(samples.kind)"))
+            throw .data(DataError(file: samples.path, location: "dataset \(samples.dataPath)", "streaming needs single-channel images [N, H, W], found \(samples.kind)"))
         }
         let path = samples.path
         let fingerprint = Self.fingerprint(path)
