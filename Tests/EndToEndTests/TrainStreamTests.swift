@@ -102,4 +102,21 @@ struct TrainStreamTests {
         try expectSameTraining(straight, run, "streamed, stopped and resumed vs straight")
         #expect(try streamingRecords(run).map { $0["streamed_batches"] } == [.int(8), .int(8), .int(16), .int(16)])
     }
+
+    @Test("an in-memory run stopped halfway and resumed with --stream gives the straight run's weights bit for bit")
+    func resumeSwitchesToStreaming() throws {
+        let straight = try straightRun.get()
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = dir.appendingPathComponent("run")
+        let first = try train(run, ["--stop-after", "4"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let second = try CLI.run(["train", "--out", run.path, "--resume", "--stream"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("is streamed"))
+        // Only the second half was streamed: 2 children x 4 steps.
+        #expect(second.stdout.contains("data: streamed 8 batches"), "\(second.stdout)")
+        try expectSameTraining(straight, run, "in memory, resumed streamed vs straight")
+        #expect(try streamingRecords(run).map { $0["streamed_batches"] } == [.int(8), .int(8)])
+    }
 }

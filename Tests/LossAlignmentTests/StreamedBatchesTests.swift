@@ -58,7 +58,7 @@ struct StreamedBatchesTests {
             #expect(same, "pixels differ at step \(step), seed \(seed)")
             // The prefetch thread has drawn ahead; the state is still that of the consumed batch.
             #expect(streamed.state == memory.state, "state at step \(step), seed \(seed)")
-            if !same || a.labels != b.labels { break }
+            if !same || a.labels != b.labels || streamed.state != memory.state { break }
         }
         #expect(streamed.stats.batches == 150)
         #expect(streamed.stats.stallSeconds >= 0 && streamed.stats.readSeconds > 0)
