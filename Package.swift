@@ -50,7 +50,7 @@ let package = Package(
 
         .testTarget(name: "ScoreMetricsTests", dependencies: ["ScoreMetrics"]),
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "ScoreMetrics"]),
-        .testTarget(name: "LossAlignmentTests", dependencies: ["LossAlignment", "ScoreMetrics"]),
+        .testTarget(name: "LossAlignmentTests", dependencies: ["LossAlignment", "ScoreMetrics", "SampleData", "Training"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ScoreMetrics"]),
         .testTarget(name: "EndToEndTests", dependencies: ["alaverify", "SampleData", "LossAlignment", "Training"]),
         .testTarget(name: "ProtocolsTests", dependencies: ["Protocols", "ScoreMetrics", "SampleData", "alaverify"]),

@@ -23,6 +23,7 @@ struct TrainCommand: ParsableCommand {
               alaverify train --data fonts.h5 --target frr@far=1e-3 --children 2 --steps 3000 --out runs/ala
               alaverify train --loss-control fixed --out runs/fixed
               alaverify train --out runs/ala --resume
+              alaverify train --data big.h5 --stream --out runs/big   # train split read per batch, not held in memory
             """)
 
     @Option(help: "Validation target and reward: frr@far=X, far@frr=X, eer, roc_auc, average_precision, pauc@far=X.",
@@ -116,6 +117,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Stop after this many steps as if interrupted (the checkpoint stays); continue with --resume.")
     var stopAfter: Int?
 
+    @Flag(help: ArgumentHelp(
+        "Stream the train split: read each batch from the file on a background thread, a few batches ahead, instead of holding the split in memory.",
+        discussion: "Same batches, same weights as in memory; memory is bounded by the batches in flight (3 per child) and a 32 MiB cache of decoded chunks, not by the file. The validation and test splits (capped per identity) are still read into memory. Recorded in config.json, so --resume keeps it; --stream with --resume streams the rest of an in-memory run."))
+    var stream = false
+
     @Flag(help: "Continue the run in --out from its checkpoint.h5.")
     var resume = false
 
@@ -135,6 +141,8 @@ struct TrainCommand: ParsableCommand {
             if !config.dataChecksum.isEmpty, let now = SHA256.hex(fileAt: config.data), now != config.dataChecksum {
                 throw DataError(file: config.data, "the data changed since the run started (its SHA-256 differs from \(configPath)); resuming would mix two data sets")
             }
+            // Streamed and in-memory batches are the same, so the rest of a run may switch to streaming.
+            if stream { config.stream = true }
         } else {
             if let entries = try? FileManager.default.contentsOfDirectory(atPath: directory), !entries.isEmpty, !force {
                 throw UsageError("\(directory): the run directory is not empty; use --resume to continue it or --force to overwrite")
@@ -157,6 +165,11 @@ struct TrainCommand: ParsableCommand {
             print(String(format: "time: %.0f s training, %.0f s validation, %.2f s policy (controller overhead %.1f%% of training)",
                          finished.trainingSeconds, finished.validationSeconds, finished.controllerSeconds,
                          100 * (finished.validationSeconds + finished.controllerSeconds) / max(finished.trainingSeconds, 1e-9)))
+            if let data = finished.data {
+                print(String(format: "data: streamed %d batches, stall %.2f s (%.1f%% of training), reads %.1f s on the prefetch thread",
+                             data.batches, data.stallSeconds, 100 * data.stallSeconds / max(finished.trainingSeconds, 1e-9),
+                             data.readSeconds))
+            }
             print("run directory: \(directory) (model.h5, scores.h5, history.jsonl\(config.lossControl == "ala" ? ", policy.h5" : ""))")
     }
 
@@ -182,6 +195,7 @@ struct TrainCommand: ParsableCommand {
         config.lossControl = lossControl
         config.seed = seed
         config.network = network
+        if stream { config.stream = true }
         if let children { config.children = children }
         if lossControl == "fixed" && children == nil { config.children = 1 }
         if let steps { config.steps = steps }

@@ -50,6 +50,13 @@ public struct RunConfig: Sendable, Codable, Equatable {
     public var initialParameters: [String: Double]
     /// Steps between checkpoints (multiple of `interval`).
     public var checkpointInterval: Int
+    /// true: the train split is not held in memory; batches are read from `data` on a background
+    /// thread, drawn exactly as in memory (bit-identical weights). nil (as in configs written
+    /// before streaming existed) or false: the train split is read into memory once.
+    public var stream: Bool?
+
+    /// Whether training batches are streamed from the file.
+    public var streamsTrainingBatches: Bool { stream == true }
 
     /// Identity split settings.
     public struct SplitConfig: Sendable, Codable, Equatable {

@@ -39,7 +39,17 @@ public final class TrainingRun {
     public let metric: Metric
     public let directory: URL
     let log: (String) -> Void
-    let train: ImageSet
+    /// The train split in memory; nil when its batches are streamed from the file.
+    let train: ImageSet?
+    /// The file rows and identities of the train split.
+    let trainRows: [Int]
+    let trainLabels: [Int32]
+    /// The reader of streamed batches, shared by the children (nil in memory).
+    let streamReader: ImageRowReader?
+    /// Each child's streamed batch source (empty in memory).
+    var streams: [StreamedPKSource] = []
+    /// Streaming totals of the run's earlier part (restored from the checkpoint on resume).
+    var earlierStreamStats = DataStreamStats()
     let validation: ImageSet
     let test: ImageSet
     let identityNames: [String]
@@ -55,6 +65,9 @@ public final class TrainingRun {
 
     /// Prepares a run: reads the data, splits it, checks the target is estimable on the
     /// validation split and builds the children. Nothing is written before all checks pass.
+    ///
+    /// With `config.stream` only the train split's row indices and identities are kept; the
+    /// validation and test splits (capped per identity) are read into memory either way.
     public init(config: RunConfig, directory: URL, log: @escaping (String) -> Void) throws(RunError) {
         self.config = config
         self.directory = directory
@@ -98,12 +111,23 @@ public final class TrainingRun {
             }
         }
         let loadStart = DispatchTime.now().uptimeNanoseconds
-        train = try load(.train, perIdentity: nil)
+        trainRows = split.samples(.train, identities: samples.identities)
+        trainLabels = trainRows.map { samples.identities[$0] }
+        train = config.streamsTrainingBatches ? nil : try load(.train, perIdentity: nil)
+        do { streamReader = config.streamsTrainingBatches ? try ImageRowReader(samples, cacheBytes: Self.streamCacheBytes) : nil } catch {
+            throw .data(error)
+        }
         validation = try load(.validation, perIdentity: config.validationSamplesPerIdentity)
         test = try load(.test, perIdentity: config.testSamplesPerIdentity)
-        // Batches are drawn from memory afterwards: this one read is the only data stall of the run.
-        log(String(format: "read %d images of the three splits in %.2f s (batches then come from memory: no per-step I/O stall)",
-                   train.count + validation.count + test.count, Double(DispatchTime.now().uptimeNanoseconds - loadStart) * 1e-9))
+        let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) * 1e-9
+        if let train {
+            // Batches are drawn from memory afterwards: this one read is the only data stall of the run.
+            log(String(format: "read %d images of the three splits in %.2f s (batches then come from memory: no per-step I/O stall)",
+                       train.count + validation.count + test.count, loadSeconds))
+        } else {
+            log(String(format: "read %d images of the validation and test splits in %.2f s; the train split (%d samples) is streamed: each batch is read from the file on a background thread, %d batches ahead, through a %d MiB cache of decoded chunks",
+                       validation.count + test.count, loadSeconds, trainRows.count, Self.prefetchDepth, Self.streamCacheBytes >> 20))
+        }
         try checkEstimable()
         for c in 0..<config.children { trainers.append(try makeTrainer(child: c)) }
         if config.lossControl == "ala" {
@@ -113,6 +137,11 @@ public final class TrainingRun {
                 config: config.controller, seed: config.seed)
         }
     }
+
+    /// Batches the prefetch thread keeps ready ahead of each streamed child.
+    static let prefetchDepth = 3
+    /// Decoded chunks kept for streamed batches (32 MiB: 128 chunks of 256 32x32 images).
+    static let streamCacheBytes = 32 << 20
 
     static func validate(_ c: RunConfig) throws(RunError) {
         func check(_ ok: Bool, _ message: String) throws(RunError) { if !ok { throw .usage(message) } }
@@ -199,9 +228,21 @@ public final class TrainingRun {
             var values = loss.parameterValues
             try values.setChecked(phi)
             loss.parameterValues = values
-            let source = try PKSampler(
-                data: train, identitiesPerBatch: config.identitiesPerBatch, samplesPerIdentity: config.samplesPerIdentity,
-                seed: seed &+ 1)
+            let source: any BatchSource
+            if let train {
+                source = try PKSampler(
+                    data: train, identitiesPerBatch: config.identitiesPerBatch, samplesPerIdentity: config.samplesPerIdentity,
+                    seed: seed &+ 1)
+            } else if let streamReader {
+                // Draws exactly what PKSampler draws over the same train split (same rows, same dense labels).
+                let stream = try StreamedPKSource(
+                    reader: streamReader, rows: trainRows, labels: trainLabels, identitiesPerBatch: config.identitiesPerBatch,
+                    samplesPerIdentity: config.samplesPerIdentity, seed: seed &+ 1, depth: Self.prefetchDepth)
+                streams.append(stream)
+                source = stream
+            } else {
+                throw RunError.usage("internal: neither an in-memory nor a streamed train split")
+            }
             let schedule = LearningRateSchedule(
                 base: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: config.steps,
                 minimum: config.learningRate / 100)

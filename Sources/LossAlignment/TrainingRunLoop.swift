@@ -16,6 +16,8 @@ public struct RunSummary: Sendable {
     public var trainingSeconds: Double
     public var validationSeconds: Double
     public var controllerSeconds: Double
+    /// Streaming totals of the train split (nil when it was held in memory).
+    public var data: DataStreamStats?
 }
 
 /// Document stored in checkpoints next to the children's states.
@@ -28,6 +30,8 @@ struct RunProgress: Codable {
     var trainingSeconds: Double
     var validationSeconds: Double
     var controllerSeconds: Double
+    /// Streaming totals up to `step` (absent in memory and in checkpoints written before streaming).
+    var data: DataStreamStats?
 }
 
 extension TrainingRun {
@@ -67,6 +71,7 @@ extension TrainingRun {
         trainingSeconds = progress.trainingSeconds
         validationSeconds = progress.validationSeconds
         controllerSeconds = progress.controllerSeconds
+        earlierStreamStats = progress.data ?? DataStreamStats()
         // history.jsonl keeps only what the checkpoint covers.
         if let text = try? String(contentsOfFile: historyPath, encoding: .utf8) {
             let kept = text.split(separator: "\n").filter { line in
@@ -98,23 +103,34 @@ extension TrainingRun {
         defer { try? history?.close() }
         if config.children > 1 { BLAS.threads = 1 }
         let parallel = config.children > 1
-        log("training \(config.children) \(config.network.uppercased()) child model(s), \(config.lossControl == "ala" ? "ALA" : "fixed") loss, target \(metric), \(config.steps) steps of \(config.identitiesPerBatch)x\(config.samplesPerIdentity); train \(Set(train.labels).count) identities / \(train.count) samples, validation \(Set(validation.labels).count) / \(validation.count), test \(Set(test.labels).count) / \(test.count)")
+        log("training \(config.children) \(config.network.uppercased()) child model(s), \(config.lossControl == "ala" ? "ALA" : "fixed") loss, target \(metric), \(config.steps) steps of \(config.identitiesPerBatch)x\(config.samplesPerIdentity); train \(Set(trainLabels).count) identities / \(trainLabels.count) samples\(streams.isEmpty ? "" : " (streamed)"), validation \(Set(validation.labels).count) / \(validation.count), test \(Set(test.labels).count) / \(test.count)")
         while step < config.steps {
             let chunk = min(config.interval, config.steps - step)
             // Each child writes only its own slot; buffers avoid exclusivity traps across threads.
             let n = trainers.count
             let errors = UnsafeMutableBufferPointer<String?>.allocate(capacity: n)
+            let dataErrors = UnsafeMutableBufferPointer<DataError?>.allocate(capacity: n)
             let losses = UnsafeMutableBufferPointer<Float>.allocate(capacity: n)
             let records = UnsafeMutableBufferPointer<ValidationRecord?>.allocate(capacity: n)
             errors.initialize(repeating: nil)
+            dataErrors.initialize(repeating: nil)
             losses.initialize(repeating: 0)
             records.initialize(repeating: nil)
-            defer { errors.deallocate(); losses.deallocate(); records.deallocate() }
+            defer { errors.deallocate(); dataErrors.deallocate(); losses.deallocate(); records.deallocate() }
             let t0 = DispatchTime.now().uptimeNanoseconds
-            let work: (Int) -> Void = { [trainers] c in
+            let work: (Int) -> Void = { [trainers, config] c in
                 var total: Float = 0
                 for _ in 0..<chunk {
-                    let r = trainers[c].trainStep()
+                    let r: StepReport
+                    do {
+                        r = try trainers[c].trainStep()
+                    } catch let error as DataError {
+                        dataErrors[c] = error
+                        return
+                    } catch {
+                        dataErrors[c] = DataError(file: config.data, "reading a training batch: \(error)")
+                        return
+                    }
                     if !r.loss.isFinite { errors[c] = "child \(c): loss is \(r.loss) at step \(r.step)"; return }
                     total += r.loss
                 }
@@ -123,6 +139,7 @@ extension TrainingRun {
             if parallel { DispatchQueue.concurrentPerform(iterations: n, execute: work) } else { work(0) }
             let t1 = DispatchTime.now().uptimeNanoseconds
             trainingSeconds += Double(t1 - t0) * 1e-9
+            if let error = dataErrors.compactMap({ $0 }).first { throw .data(error) }
             if let error = errors.compactMap({ $0 }).first { throw .usage("training diverged: \(error); lower --learning-rate") }
             step += chunk
             let validate: (Int) -> Void = { c in
@@ -150,7 +167,9 @@ extension TrainingRun {
                     best = (oriented, c, step)
                     try saveModel(child: c)
                 }
-                writeHistory(step: step, child: c, loss: losses[c], record: r, trainedPhi: trainedPhi[c], controllerStep: controllerStep)
+                writeHistory(
+                    step: step, child: c, loss: losses[c], record: r, trainedPhi: trainedPhi[c], controllerStep: controllerStep,
+                    data: streamStats)
             }
             let line = valid.enumerated().map { c, r in "child \(c): loss \(String(format: "%.4f", losses[c])) val \(metric) \(String(format: "%.4f", r.target))" }
                 .joined(separator: "; ")
@@ -161,11 +180,19 @@ extension TrainingRun {
             let eta = chunkSeconds / Double(chunk) * Double(config.steps - step)
             let fraction = Double(step) / Double(config.steps)
             let bar = showBar ? "[" + String(repeating: "#", count: Int(fraction * 20)) + String(repeating: ".", count: 20 - Int(fraction * 20)) + "] " : ""
+            if let data = streamStats {
+                extra += String(format: "  data: stall %.2f s (%.1f%%)", data.stallSeconds, 100 * data.stallSeconds / max(trainingSeconds, 1e-9))
+            }
             log("\(bar)step \(step)/\(config.steps)  \(Int(samplesPerSecond)) samples/s  eta \(Self.duration(eta))  \(line)\(extra)")
             if step % config.checkpointInterval == 0 || step == config.steps { try saveCheckpoint(step: step) }
             if let stopAfter, step >= stopAfter, step < config.steps { return nil }
         }
         return try finish()
+    }
+
+    /// The run's streaming totals so far, all children together (nil when the train split is in memory).
+    var streamStats: DataStreamStats? {
+        streams.isEmpty ? nil : streams.reduce(earlierStreamStats) { $0 + $1.stats }
     }
 
     static func duration(_ seconds: Double) -> String {
@@ -175,9 +202,10 @@ extension TrainingRun {
 
     /// One line of history.jsonl. `loss_parameters` are the values chosen at this step (used for the
     /// next K steps); `trained_loss_parameters` the values the last K steps trained with, which
-    /// produced this validation.
+    /// produced this validation. `data` (streamed runs only) holds the run's streaming totals so far.
     func writeHistory(
-        step: Int, child: Int, loss: Float, record r: ValidationRecord, trainedPhi: [Float], controllerStep: ControllerStep?
+        step: Int, child: Int, loss: Float, record r: ValidationRecord, trainedPhi: [Float], controllerStep: ControllerStep?,
+        data: DataStreamStats?
     ) {
         var members: [(String, JSONValue)] = [
             ("step", .int(step)), ("child", .int(child)), ("loss", .number(Double(loss))),
@@ -199,6 +227,12 @@ extension TrainingRun {
             members.append(("baseline", .number(cs.baseline)))
             members.append(("policy_entropy", .number(cs.entropy)))
         }
+        if let data {
+            members.append(("data", .object([
+                ("streamed_batches", .int(data.batches)), ("stall_seconds", .number(data.stallSeconds)),
+                ("read_seconds", .number(data.readSeconds)),
+            ])))
+        }
         history?.write(Data((JSONValue.object(members).serialized(indent: nil) + "\n").utf8))
     }
 
@@ -217,7 +251,8 @@ extension TrainingRun {
     func saveCheckpoint(step: Int) throws(RunError) {
         let progress = RunProgress(
             step: step, best: best?.value, bestChild: best?.child, bestStep: best?.step, controller: controller,
-            trainingSeconds: trainingSeconds, validationSeconds: validationSeconds, controllerSeconds: controllerSeconds)
+            trainingSeconds: trainingSeconds, validationSeconds: validationSeconds, controllerSeconds: controllerSeconds,
+            data: streamStats)
         do {
             let json = String(decoding: try JSONEncoder().encode(progress), as: UTF8.self)
             try RunFiles.write(
@@ -250,7 +285,8 @@ extension TrainingRun {
                 metrics: [.frrAtFAR(1e-2), .frrAtFAR(1e-3), .frrAtFAR(1e-4)], replicates: 200, seed: config.seed))
             return RunSummary(
                 bestValidation: best.value, bestChild: best.child, bestStep: best.step, test: metrics,
-                trainingSeconds: trainingSeconds, validationSeconds: validationSeconds, controllerSeconds: controllerSeconds)
+                trainingSeconds: trainingSeconds, validationSeconds: validationSeconds, controllerSeconds: controllerSeconds,
+                data: streamStats)
         } catch let error as DataError {
             throw .data(error)
         } catch {

@@ -27,7 +27,8 @@ public final class BatchPrefetcher<Batch: Sendable>: @unchecked Sendable {
     /// Stops loading further batches; `next()` then returns nil.
     public func cancel() { state.cancel() }
 
-    /// The next batch in order, nil after the last; rethrows the loader's error for that batch.
+    /// The next batch in order, nil after the last; rethrows the loader's error for that batch
+    /// and for every later one (loading stops at the first error).
     public func next() throws(DataError) -> Batch? { try state.next() }
 
     /// The shared state between the consumer and the loading thread.
@@ -39,6 +40,8 @@ public final class BatchPrefetcher<Batch: Sendable>: @unchecked Sendable {
         var ready: [Int: Result<Batch, DataError>] = [:]
         var consumed = 0
         var cancelled = false
+        /// The loader's error; the thread stops there, so later batches fail with it too.
+        var failure: DataError?
         var waited: Double = 0
 
         init(count: Int, depth: Int, load: @escaping @Sendable (Int) throws(DataError) -> Batch) {
@@ -67,10 +70,13 @@ public final class BatchPrefetcher<Batch: Sendable>: @unchecked Sendable {
             let index = consumed
             if ready[index] == nil {
                 let start = Date()
-                while ready[index] == nil && !cancelled { condition.wait() }
+                while ready[index] == nil && !cancelled && failure == nil { condition.wait() }
                 waited += Date().timeIntervalSince(start)
             }
-            guard let result = ready.removeValue(forKey: index) else { return nil }
+            guard let result = ready.removeValue(forKey: index) else {
+                if let failure, !cancelled { throw failure }
+                return nil
+            }
             consumed += 1
             condition.broadcast()
             return try result.get()
@@ -87,6 +93,7 @@ public final class BatchPrefetcher<Batch: Sendable>: @unchecked Sendable {
                 do { result = .success(try load(index)) } catch { result = .failure(error) }
                 condition.lock()
                 if !cancelled { ready[index] = result }
+                if case .failure(let error) = result { failure = error }
                 condition.broadcast()
                 condition.unlock()
                 if case .failure = result { return }

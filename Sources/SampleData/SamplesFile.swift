@@ -294,6 +294,15 @@ public final class SamplesFile: @unchecked Sendable {
         return try gather(indices, as: UInt8.self)
     }
 
+    /// Reads the samples at `indices` like `readImages(indices:)`, but no read crosses a chunk
+    /// boundary: beyond the output, memory stays within one chunk however the indices spread,
+    /// and each chunk touched is still inflated once (indices are sorted, so all of a chunk's
+    /// rows come in one read). For batches streamed during training.
+    public func readImagesChunkwise(indices: [Int]) throws(DataError) -> [UInt8] {
+        guard case .images = kind else { throw data.site.error("holds features, not images") }
+        return try gather(indices, as: UInt8.self, withinChunks: true)
+    }
+
     /// Reads the samples at `indices` (any order, repeats allowed) as float32 features, in that order.
     public func readFeatures(indices: [Int]) throws(DataError) -> [Float] {
         guard case .features = kind else { throw data.site.error("holds images, not features") }
@@ -303,7 +312,9 @@ public final class SamplesFile: @unchecked Sendable {
     /// Elements in one row of the sample data (one sample, or one pair in the pair-major layout).
     public var rowElements: Int { layout == .pairMajor ? 2 * kind.elementsPerSample : kind.elementsPerSample }
 
-    private func gather<T: HDF5Scalar & Numeric>(_ indices: [Int], as type: T.Type) throws(DataError) -> [T] {
+    /// Rows are sorted and read in runs whose gaps are below a chunk; `withinChunks` also ends a
+    /// run at each chunk boundary.
+    private func gather<T: HDF5Scalar & Numeric>(_ indices: [Int], as type: T.Type, withinChunks: Bool = false) throws(DataError) -> [T] {
         let rowCount = data.shape[0]
         if let bad = indices.first(where: { $0 < 0 || $0 >= rowCount }) {
             throw data.site.error("sample index \(bad) is outside 0..<\(rowCount)")
@@ -318,7 +329,8 @@ public final class SamplesFile: @unchecked Sendable {
             let first = indices[order[position]]
             var end = position + 1
             var last = first
-            while end < order.count, indices[order[end]] - last <= gapLimit {
+            while end < order.count, indices[order[end]] - last <= gapLimit,
+                  !withinChunks || indices[order[end]] / gapLimit == first / gapLimit {
                 last = indices[order[end]]
                 end += 1
             }

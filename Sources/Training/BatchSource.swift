@@ -18,8 +18,9 @@ public struct Batch {
 public protocol BatchSource {
     /// The shape of one sample (e.g. `[1, 32, 32]`).
     var sampleShape: Shape { get }
-    /// Fills `batch` with the next batch, reusing its storage.
-    mutating func next(into batch: inout Batch)
+    /// Fills `batch` with the next batch, reusing its storage; throws when the data layer cannot
+    /// produce it (a streamed batch whose read failed).
+    mutating func next(into batch: inout Batch) throws
     /// The source's position and generator state, for checkpoints.
     var state: [UInt64] { get }
     /// Continues from a saved `state`.
@@ -46,16 +47,13 @@ public struct ImageSet: Sendable {
         guard height > 0, width > 0, pixels.count == labels.count * height * width else {
             throw .invalidInput("\(pixels.count) pixels do not make \(labels.count) images of \(height)x\(width)")
         }
-        let ids = Array(Set(labels)).sorted()
-        guard ids.count >= 2 else { throw .invalidInput("need at least two identities, found \(ids.count)") }
-        var index = [Int32: Int32]()
-        for (i, id) in ids.enumerated() { index[id] = Int32(i) }
+        let dense = try DenseLabels(labels)
         self.pixels = pixels
         self.labels = labels
         self.height = height
         self.width = width
-        identities = ids
-        classes = labels.map { index[$0]! }
+        identities = dense.identities
+        classes = dense.classes
     }
 
     /// Number of images.
@@ -64,14 +62,31 @@ public struct ImageSet: Sendable {
     public var sampleShape: Shape { Shape(1, height, width) }
 }
 
-/// P identities x K samples per batch from an `ImageSet` (labels are dense classes).
+/// Identity labels mapped to dense classes: the distinct labels sorted, class `c` is `identities[c]`.
+public struct DenseLabels: Sendable, Equatable {
+    /// The distinct labels, sorted.
+    public let identities: [Int32]
+    /// Dense class index of each label (`0..<identities.count`).
+    public let classes: [Int32]
+
+    /// Maps `labels`; fails with fewer than two distinct labels.
+    public init(_ labels: [Int32]) throws(TrainingError) {
+        let ids = Array(Set(labels)).sorted()
+        guard ids.count >= 2 else { throw .invalidInput("need at least two identities, found \(ids.count)") }
+        var index = [Int32: Int32]()
+        for (i, id) in ids.enumerated() { index[id] = Int32(i) }
+        identities = ids
+        classes = labels.map { index[$0]! }
+    }
+}
+
+/// The index half of P x K sampling: which rows (and dense labels) make the next batch.
 ///
 /// Identities are drawn uniformly without replacement within a batch; samples of an identity
 /// without replacement when it has at least K, otherwise with replacement. The only state is
-/// one SplitMix64 generator.
-public struct PKSampler: BatchSource {
-    /// The images.
-    public let data: ImageSet
+/// one SplitMix64 generator, so two samplers with the same classes and state draw the same rows
+/// whether the pixels sit in memory (`PKSampler`) or are read per batch from a file.
+public struct PKIndexSampler: Sendable {
     /// Identities per batch (P).
     public let identitiesPerBatch: Int
     /// Samples per identity (K).
@@ -80,100 +95,33 @@ public struct PKSampler: BatchSource {
     private let members: [[Int]]
     private var chosen: [Int] = []
     private var picked: [Int] = []
-    private var rows: [Int] = []
 
-    /// Creates the sampler; fails when P exceeds the number of identities or P, K < 1.
-    public init(data: ImageSet, identitiesPerBatch p: Int, samplesPerIdentity k: Int, seed: UInt64) throws(TrainingError) {
+    /// A sampler over rows with dense classes `classes` (`0..<classCount`); fails when P exceeds
+    /// the number of classes or P, K < 1.
+    public init(classes: [Int32], classCount: Int, identitiesPerBatch p: Int, samplesPerIdentity k: Int, seed: UInt64) throws(TrainingError) {
         guard p >= 1, k >= 1 else { throw .invalidConfiguration("P and K must be at least 1") }
-        guard p <= data.identities.count else {
-            throw .invalidConfiguration("P = \(p) identities per batch but the data has \(data.identities.count)")
+        guard p <= classCount else {
+            throw .invalidConfiguration("P = \(p) identities per batch but the data has \(classCount)")
         }
-        self.data = data
+        var m = [[Int]](repeating: [], count: classCount)
+        for (i, c) in classes.enumerated() {
+            guard c >= 0 && Int(c) < classCount else { throw .invalidInput("class \(c) of row \(i) is outside 0..<\(classCount)") }
+            m[Int(c)].append(i)
+        }
+        guard m.allSatisfy({ !$0.isEmpty }) else { throw .invalidInput("every class in 0..<\(classCount) needs a row") }
         identitiesPerBatch = p
         samplesPerIdentity = k
         rng = SeededGenerator(seed: seed)
-        var m = [[Int]](repeating: [], count: data.identities.count)
-        for (i, c) in data.classes.enumerated() { m[Int(c)].append(i) }
         members = m
         chosen.reserveCapacity(p)
         picked.reserveCapacity(k)
-        rows.reserveCapacity(p * k)
     }
 
-    /// Images per batch (P x K).
+    /// Rows per batch (P x K).
     public var batchSize: Int { identitiesPerBatch * samplesPerIdentity }
-    public var sampleShape: Shape { data.sampleShape }
 
-    public mutating func next(into batch: inout Batch) {
-        let size = data.height * data.width
-        var indices = rows
-        rows = []
-        nextIndices(into: &indices, labels: &batch.labels)
-        batch.inputs.reshape(Shape(indices.count, 1, data.height, data.width))
-        let out = batch.inputs.pointer
-        data.pixels.withUnsafeBufferPointer { px in
-            for (r, i) in indices.enumerated() {
-                let src = px.baseAddress! + i * size, dst = out + r * size
-                for j in 0..<size { dst[j] = Float(src[j]) }
-            }
-        }
-        rows = indices
-    }
-
-    public var state: [UInt64] { [rng.state] }
-
-    public mutating func restore(_ state: [UInt64]) throws(TrainingError) {
-        guard state.count == 1 else { throw .stateMismatch("PK sampler state has \(state.count) words, expected 1") }
-        rng = SeededGenerator(seed: state[0])
-    }
-}
-
-/// Float feature rows `[N, D]` with labels, sampled P x K (for the projection head).
-public struct FeaturePKSampler: BatchSource {
-    /// `count * dimension` features.
-    public let features: [Float]
-    /// Dense labels.
-    public let classes: [Int32]
-    /// Feature dimension.
-    public let dimension: Int
-    private var images: PKSampler
-
-    /// Creates the sampler over features with dense class labels.
-    public init(features: [Float], labels: [Int32], dimension: Int, identitiesPerBatch p: Int, samplesPerIdentity k: Int,
-                seed: UInt64) throws(TrainingError) {
-        guard dimension > 0, features.count == labels.count * dimension else {
-            throw .invalidInput("\(features.count) features do not make \(labels.count) rows of \(dimension)")
-        }
-        // The index sampler is shared with images: a 1x1 "image" per row carrying its row index.
-        let proxy = try ImageSet(pixels: [UInt8](repeating: 0, count: labels.count), labels: labels, height: 1, width: 1)
-        images = try PKSampler(data: proxy, identitiesPerBatch: p, samplesPerIdentity: k, seed: seed)
-        self.features = features
-        self.classes = proxy.classes
-        self.dimension = dimension
-        rowOf = []
-    }
-
-    private var rowOf: [Int]
-
-    public var sampleShape: Shape { Shape(dimension) }
-
-    public mutating func next(into batch: inout Batch) {
-        images.nextIndices(into: &rowOf, labels: &batch.labels)
-        batch.inputs.reshape(Shape(rowOf.count, dimension))
-        features.withUnsafeBufferPointer { f in
-            for (r, i) in rowOf.enumerated() {
-                (batch.inputs.pointer + r * dimension).update(from: f.baseAddress! + i * dimension, count: dimension)
-            }
-        }
-    }
-
-    public var state: [UInt64] { images.state }
-    public mutating func restore(_ state: [UInt64]) throws(TrainingError) { try images.restore(state) }
-}
-
-extension PKSampler {
-    /// Draws the next batch's sample indices and labels without copying pixels.
-    mutating func nextIndices(into rows: inout [Int], labels: inout [Int32]) {
+    /// Draws the next batch's rows and their dense labels, identity by identity.
+    public mutating func next(rows: inout [Int], labels: inout [Int32]) {
         rows.removeAll(keepingCapacity: true)
         labels.removeAll(keepingCapacity: true)
         chosen.removeAll(keepingCapacity: true)
@@ -191,4 +139,98 @@ extension PKSampler {
             for i in picked { rows.append(i); labels.append(Int32(c)) }
         }
     }
+
+    /// The generator state (the sampler's whole position).
+    public var state: [UInt64] { [rng.state] }
+
+    /// Continues from a saved `state`.
+    public mutating func restore(_ state: [UInt64]) throws(TrainingError) {
+        guard state.count == 1 else { throw .stateMismatch("PK sampler state has \(state.count) words, expected 1") }
+        rng = SeededGenerator(seed: state[0])
+    }
+}
+
+/// P identities x K samples per batch from an `ImageSet` (labels are dense classes), drawn by a
+/// `PKIndexSampler`.
+public struct PKSampler: BatchSource {
+    /// The images.
+    public let data: ImageSet
+    private var indices: PKIndexSampler
+    private var rows: [Int] = []
+
+    /// Creates the sampler; fails when P exceeds the number of identities or P, K < 1.
+    public init(data: ImageSet, identitiesPerBatch p: Int, samplesPerIdentity k: Int, seed: UInt64) throws(TrainingError) {
+        self.data = data
+        indices = try PKIndexSampler(
+            classes: data.classes, classCount: data.identities.count, identitiesPerBatch: p, samplesPerIdentity: k, seed: seed)
+        rows.reserveCapacity(p * k)
+    }
+
+    /// Identities per batch (P).
+    public var identitiesPerBatch: Int { indices.identitiesPerBatch }
+    /// Samples per identity (K).
+    public var samplesPerIdentity: Int { indices.samplesPerIdentity }
+    /// Images per batch (P x K).
+    public var batchSize: Int { indices.batchSize }
+    public var sampleShape: Shape { data.sampleShape }
+
+    public mutating func next(into batch: inout Batch) {
+        let size = data.height * data.width
+        indices.next(rows: &rows, labels: &batch.labels)
+        batch.inputs.reshape(Shape(rows.count, 1, data.height, data.width))
+        let out = batch.inputs.pointer
+        data.pixels.withUnsafeBufferPointer { px in
+            for (r, i) in rows.enumerated() {
+                let src = px.baseAddress! + i * size, dst = out + r * size
+                for j in 0..<size { dst[j] = Float(src[j]) }
+            }
+        }
+    }
+
+    public var state: [UInt64] { indices.state }
+
+    public mutating func restore(_ state: [UInt64]) throws(TrainingError) { try indices.restore(state) }
+}
+
+/// Float feature rows `[N, D]` with labels, sampled P x K (for the projection head).
+public struct FeaturePKSampler: BatchSource {
+    /// `count * dimension` features.
+    public let features: [Float]
+    /// Dense labels.
+    public let classes: [Int32]
+    /// Feature dimension.
+    public let dimension: Int
+    private var indices: PKIndexSampler
+
+    /// Creates the sampler over features with dense class labels.
+    public init(features: [Float], labels: [Int32], dimension: Int, identitiesPerBatch p: Int, samplesPerIdentity k: Int,
+                seed: UInt64) throws(TrainingError) {
+        guard dimension > 0, features.count == labels.count * dimension else {
+            throw .invalidInput("\(features.count) features do not make \(labels.count) rows of \(dimension)")
+        }
+        let dense = try DenseLabels(labels)
+        indices = try PKIndexSampler(
+            classes: dense.classes, classCount: dense.identities.count, identitiesPerBatch: p, samplesPerIdentity: k, seed: seed)
+        self.features = features
+        self.classes = dense.classes
+        self.dimension = dimension
+        rowOf = []
+    }
+
+    private var rowOf: [Int]
+
+    public var sampleShape: Shape { Shape(dimension) }
+
+    public mutating func next(into batch: inout Batch) {
+        indices.next(rows: &rowOf, labels: &batch.labels)
+        batch.inputs.reshape(Shape(rowOf.count, dimension))
+        features.withUnsafeBufferPointer { f in
+            for (r, i) in rowOf.enumerated() {
+                (batch.inputs.pointer + r * dimension).update(from: f.baseAddress! + i * dimension, count: dimension)
+            }
+        }
+    }
+
+    public var state: [UInt64] { indices.state }
+    public mutating func restore(_ state: [UInt64]) throws(TrainingError) { try indices.restore(state) }
 }

@@ -106,10 +106,13 @@ public final class Trainer {
     }
 
     /// Performs one step: batch, forward, loss, backward, update. Allocates nothing in steady state.
+    ///
+    /// Rethrows the batch source's error (a streamed batch that could not be read); the step is
+    /// then not taken.
     @discardableResult
-    public func trainStep() -> StepReport {
+    public func trainStep() throws -> StepReport {
         let start = DispatchTime.now().uptimeNanoseconds
-        source.next(into: &batch)
+        try source.next(into: &batch)
         optimizer.zeroGradients()
         var context = ForwardContext(training: true, rng: rng)
         let embeddings = model.forward(batch.inputs, &context)
@@ -135,7 +138,7 @@ public final class Trainer {
             if case .stop(let r) = try c.handle(.runStarted(endStep: step + steps), trainer: self) { reason = r }
         }
         while reason == nil && step - first < steps {
-            let report = trainStep()
+            let report = try trainStep()
             guard report.loss.isFinite else {
                 reason = "loss is \(report.loss) at step \(report.step)"
                 break
