@@ -2,6 +2,7 @@
 # Training throughput: Swift (Training target on OpenBLAS) vs JAX (CPU, jit), batch 256,
 # MLP and CNN, interleaved in one run so both see the same machine load.
 # Usage: bench/train_bench/run.sh [rounds]   (from the repository root)
+# env:   MLP_STEPS / CNN_STEPS  timed steps per repeat (default 30 / 3; each run is the median of 3 repeats)
 set -eu
 ROUNDS=${1:-3}
 VENV=${VENV:-/work/venv}
@@ -15,7 +16,7 @@ RESULTS="$OUT/train_bench.jsonl"
 : > "$RESULTS"
 for r in $(seq "$ROUNDS"); do
   for model in mlp cnn; do
-    if [ "$model" = mlp ]; then S=10; else S=3; fi
+    if [ "$model" = mlp ]; then S=${MLP_STEPS:-30}; else S=${CNN_STEPS:-3}; fi
     for t in 1 2; do
       LD_PRELOAD="$PWD/$OUT/alloc_count.so" "$BIN" --model $model --threads $t --steps $S --repeats 3 --warmup 2 | tail -1 >> "$RESULTS"
     done
