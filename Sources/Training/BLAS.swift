@@ -43,3 +43,14 @@ public enum BLAS {
         set { openblas_set_num_threads(Int32(newValue)) }
     }
 }
+
+/// Runs `body(0)` and `body(1)`: on two threads when OpenBLAS may use more than one, otherwise in
+/// turn. The split into two parts is fixed, so results do not depend on the thread count.
+@inline(__always) func inTwoParts(_ body: (Int) -> Void) {
+    if BLAS.threads > 1 {
+        DispatchQueue.concurrentPerform(iterations: 2, execute: body)
+    } else {
+        body(0)
+        body(1)
+    }
+}

@@ -110,6 +110,12 @@ extension VerificationLoss {
     x > 0 ? x + log1pf(expf(-x)) : log1pf(expf(x))
 }
 
+/// `(softplus(x), sigmoid(x))` from one exponential, equal bit for bit to the two functions.
+@inline(__always) func softplusAndSigmoid(_ x: Float) -> (Float, Float) {
+    let e = expf(-abs(x))
+    return x >= 0 ? (x + log1pf(e), 1 / (1 + e)) : (log1pf(e), e / (1 + e))
+}
+
 /// The logistic function.
 @inline(__always) func sigmoid(_ x: Float) -> Float {
     x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x))

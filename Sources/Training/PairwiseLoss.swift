@@ -19,6 +19,30 @@ public struct PairStatistics: Sendable, Equatable {
     mutating func reset() {
         for b in genuineCount.indices { genuineCount[b] = 0; impostorCount[b] = 0; genuineLoss[b] = 0; impostorLoss[b] = 0 }
     }
+
+    /// Adds another set of counts and loss masses bin by bin.
+    mutating func add(_ other: PairStatistics) {
+        for b in genuineCount.indices {
+            genuineCount[b] += other.genuineCount[b]
+            impostorCount[b] += other.impostorCount[b]
+            genuineLoss[b] += other.genuineLoss[b]
+            impostorLoss[b] += other.impostorLoss[b]
+        }
+    }
+}
+
+/// The loss sums of one part of the pairs: class sums in Double, pair counts, per-bin statistics.
+struct PairSums {
+    var genuine = 0.0, impostor = 0.0
+    var genuinePairs = 0, impostorPairs = 0
+    var statistics: PairStatistics
+
+    init(bins: Int) { statistics = PairStatistics(bins: bins) }
+
+    mutating func reset() {
+        (genuine, impostor, genuinePairs, impostorPairs) = (0, 0, 0, 0)
+        statistics.reset()
+    }
 }
 
 /// A parametric pairwise loss over the cosine similarities of all pairs in the batch (and of
@@ -47,6 +71,8 @@ public final class PairwiseBinnedLoss: VerificationLoss {
     public private(set) var statistics: PairStatistics
     private let similarities = Tensor()
     private let coefficients = Tensor()
+    /// The batch's pairs are split into two fixed parts (the results do not depend on the thread count).
+    private var parts: [PairSums]
     private let memorySimilarities = Tensor()
     private let memoryCoefficients = Tensor()
 
@@ -80,6 +106,7 @@ public final class PairwiseBinnedLoss: VerificationLoss {
         parameterValues = LossParameterValues(d)
         memory = memoryCapacity > 0 ? CrossBatchMemory(capacity: memoryCapacity) : nil
         statistics = PairStatistics(bins: bins)
+        parts = [PairSums(bins: bins), PairSums(bins: bins)]
     }
 
     /// The similarities of bin `b`: `[-1 + 2b/B, -1 + 2(b+1)/B)` (the last bin includes 1).
@@ -110,30 +137,41 @@ public final class PairwiseBinnedLoss: VerificationLoss {
         coefficients.reshape(Shape(n, n))
         coefficients.fill(0)
         BLAS.gemm(transB: true, m: n, n: n, k: d, e.pointer, lda: d, e.pointer, ldb: d, similarities.pointer, ldc: n)
-        var genuineSum = 0.0, impostorSum = 0.0, genuinePairs = 0, impostorPairs = 0
-        // One pair's weighted loss and derivative (before class averaging).
-        @inline(__always) func term(_ s: Float, _ genuine: Bool) -> (Float, Float) {
+        // One pair's weighted loss and derivative (before class averaging), added to `sums`.
+        @inline(__always) func term(_ s: Float, _ genuine: Bool, _ sums: inout PairSums) -> Float {
             let b = bin(s)
             if genuine {
-                let z = alpha * (mG - s), w = phi[4 + b], f = w * softplus(z)
-                statistics.genuineCount[b] += 1
-                statistics.genuineLoss[b] += f
-                return (f, -w * alpha * sigmoid(z))
+                let z = alpha * (mG - s), w = phi[4 + b]
+                let (sp, sg) = softplusAndSigmoid(z)
+                let f = w * sp
+                sums.statistics.genuineCount[b] += 1
+                sums.statistics.genuineLoss[b] += f
+                sums.genuine += Double(f)
+                sums.genuinePairs += 1
+                return -w * alpha * sg
             } else {
-                let z = alpha * (s - mI), w = phi[4 + bins + b], f = w * softplus(z)
-                statistics.impostorCount[b] += 1
-                statistics.impostorLoss[b] += f
-                return (f, w * alpha * sigmoid(z))
+                let z = alpha * (s - mI), w = phi[4 + bins + b]
+                let (sp, sg) = softplusAndSigmoid(z)
+                let f = w * sp
+                sums.statistics.impostorCount[b] += 1
+                sums.statistics.impostorLoss[b] += f
+                sums.impostor += Double(f)
+                sums.impostorPairs += 1
+                return w * alpha * sg
             }
         }
         let (S, C) = (similarities.pointer, coefficients.pointer)
+        // Rows 0..<split hold about half of the upper triangle's n(n-1)/2 pairs.
+        let split = Int((Double(n) * (1 - 0.5.squareRoot())).rounded())
         labels.withUnsafeBufferPointer { y in
-            for i in 0..<n {
-                for j in (i + 1)..<max(n, i + 1) {
-                    let genuine = y[i] == y[j]
-                    let (f, df) = term(S[i * n + j], genuine)
-                    if genuine { genuineSum += Double(f); genuinePairs += 1 } else { impostorSum += Double(f); impostorPairs += 1 }
-                    C[i * n + j] = df
+            parts.withUnsafeMutableBufferPointer { parts in
+                inTwoParts { part in
+                    parts[part].reset()
+                    for i in (part == 0 ? 0..<split : split..<n) {
+                        for j in (i + 1)..<max(n, i + 1) {
+                            C[i * n + j] = term(S[i * n + j], y[i] == y[j], &parts[part])
+                        }
+                    }
                 }
             }
         }
@@ -149,15 +187,18 @@ public final class PairwiseBinnedLoss: VerificationLoss {
                 memory.labels.withUnsafeBufferPointer { ym in
                     for i in 0..<n {
                         for k in 0..<m {
-                            let genuine = y[i] == ym[k]
-                            let (f, df) = term(T[i * m + k], genuine)
-                            if genuine { genuineSum += Double(f); genuinePairs += 1 } else { impostorSum += Double(f); impostorPairs += 1 }
-                            Cm[i * m + k] = df
+                            Cm[i * m + k] = term(T[i * m + k], y[i] == ym[k], &parts[1])
                         }
                     }
                 }
             }
         }
+        // The two parts (the memory's pairs went into the second) in a fixed order.
+        statistics.add(parts[0].statistics)
+        statistics.add(parts[1].statistics)
+        let genuineSum = parts[0].genuine + parts[1].genuine, impostorSum = parts[0].impostor + parts[1].impostor
+        let genuinePairs = parts[0].genuinePairs + parts[1].genuinePairs
+        let impostorPairs = parts[0].impostorPairs + parts[1].impostorPairs
         let coefG = genuinePairs > 0 ? 2 * beta / Float(genuinePairs) : 0
         let coefI = impostorPairs > 0 ? 2 * (1 - beta) / Float(impostorPairs) : 0
         labels.withUnsafeBufferPointer { y in

@@ -81,24 +81,9 @@ struct TrainCommandTests {
 
         let history = try Data(contentsOf: run.appendingPathComponent("history.jsonl"))
         #expect(history == (try Data(contentsOf: straight.appendingPathComponent("history.jsonl"))))
-        for (file, format) in [("checkpoint.h5", "alaverify-checkpoint"), ("model.h5", "alaverify-model"), ("policy.h5", "alaverify-policy")] {
-            let a = try RunFiles.read(path: straight.appendingPathComponent(file).path, formats: [format])
-            let b = try RunFiles.read(path: run.appendingPathComponent(file).path, formats: [format])
-            #expect(a.states.count == b.states.count, "\(file)")
-            for (x, y) in zip(a.states, b.states) {
-                #expect(stateBits(x) == stateBits(y), "\(file): weights differ")
-                #expect(x.generator == y.generator && x.source == y.source && x.step == y.step, "\(file): RNG or step differs")
-                #expect(x.lossIntegers == y.lossIntegers, "\(file): loss state differs")
-            }
-            // JSON documents: equal content; key order is the encoder's hash order and the
-            // recorded wall-clock seconds naturally differ between the two runs.
-            #expect(Set(a.documents.keys) == Set(b.documents.keys), "\(file)")
-            for (name, text) in a.documents {
-                let x = try jsonWithoutTimings(text), y = try jsonWithoutTimings(b.documents[name] ?? "")
-                #expect(x == y, "\(file): document \(name) differs")
-            }
-        }
-        #expect(try scoreRows(run.appendingPathComponent("scores.h5").path) == scoreRows(straight.appendingPathComponent("scores.h5").path))
+        // Every state in checkpoint, model and policy bit for bit, the JSON documents without their
+        // wall-clock seconds, and the test scores.
+        try expectSameTraining(straight, run, "resumed vs straight")
     }
 
     @Test("alaverify score --model RUN/model.h5 --split test reproduces RUN/scores.h5 exactly")
@@ -163,13 +148,4 @@ struct TrainCommandTests {
         }
         #expect(worst < 1e-5, "largest difference from the mean-embedding cosine: \(worst)")
     }
-}
-
-/// A JSON document as a Foundation object (numbers compared exactly), without the `...Seconds` timings.
-func jsonWithoutTimings(_ text: String) throws -> NSDictionary {
-    guard var object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-        throw TrainFailure(message: "not a JSON object: \(text.prefix(80))")
-    }
-    for key in object.keys where key.hasSuffix("Seconds") { object[key] = nil }
-    return object as NSDictionary
 }

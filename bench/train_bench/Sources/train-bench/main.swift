@@ -103,12 +103,12 @@ if options.mode == "probe" {
     let e = model.forward(batch.inputs, &ctx)
     count("loss") { _ = loss.compute(embeddings: e, labels: batch.labels, gradient: g) }
     count("backward") { model.backward(g) }
-    count("step") { trainer.trainStep() }
+    count("step") { _ = try! trainer.trainStep() }
     exit(0)
 }
 
 if options.mode == "throughput" {
-    for _ in 0..<options.warmup { trainer.trainStep() }
+    for _ in 0..<options.warmup { try trainer.trainStep() }
     var rates: [Double] = [], shares: [Double] = []
     var allocations: [UInt] = []
     for _ in 0..<options.repeats {
@@ -116,7 +116,7 @@ if options.mode == "throughput" {
         BLAS.profiling = true
         let before = allocCount?() ?? 0
         let t0 = DispatchTime.now().uptimeNanoseconds
-        for _ in 0..<options.steps { trainer.trainStep() }
+        for _ in 0..<options.steps { try trainer.trainStep() }
         let t1 = DispatchTime.now().uptimeNanoseconds
         let after = allocCount?() ?? 0
         BLAS.profiling = false
