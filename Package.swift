@@ -27,7 +27,9 @@ let package = Package(
         // HDF5 wrapper, samples/pairs/scores files, score file parsers.
         .target(name: "SampleData", dependencies: ["ScoreMetrics", "CHDF5", "CPNG", "CZlib"]),
         // Tensors on BLAS, layers, optimizers, parametric verification losses, training loop.
-        .target(name: "Training", dependencies: ["CBLAS", "ScoreMetrics"]),
+        .target(name: "Training", dependencies: ["CBLAS", "CKernels", "ScoreMetrics"]),
+        // Elementwise kernels compiled for AVX2 and the baseline, chosen at load time.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off"])]),
 
         // The ALA controller: policy network, REINFORCE, state features.
         .target(name: "LossAlignment", dependencies: ["ScoreMetrics", "Training", "SampleData"]),

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Updates parameters from their accumulated gradients.
@@ -117,25 +118,8 @@ public final class AdamW: Optimizer {
             let (step, invC2) = (lr / c1, 1 / c2)
             // Elementwise, so splitting large tensors in two changes no result.
             @inline(__always) func update(_ range: Range<Int>) {
-                var i = range.lowerBound
-                while i + 8 <= range.upperBound {
-                    let gi = load8(g, i)
-                    let mi = b1 * load8(m, i) + (1 - b1) * gi
-                    let vi = b2 * load8(v, i) + (1 - b2) * gi * gi
-                    store8(mi, m, i)
-                    store8(vi, v, i)
-                    store8(load8(w, i) * shrink - step * mi / ((vi * invC2).squareRoot() + eps), w, i)
-                    i += 8
-                }
-                while i < range.upperBound {
-                    let gi = g[i]
-                    let mi = b1 * m[i] + (1 - b1) * gi
-                    let vi = b2 * v[i] + (1 - b2) * gi * gi
-                    m[i] = mi
-                    v[i] = vi
-                    w[i] = w[i] * shrink - step * mi / ((vi * invC2).squareRoot() + eps)
-                    i += 1
-                }
+                alav_adamw_update(w + range.lowerBound, g + range.lowerBound, m + range.lowerBound, v + range.lowerBound,
+                                  range.count, b1, b2, shrink, step, invC2, eps)
             }
             if count >= 1 << 15 {
                 let half = count / 16 * 8
