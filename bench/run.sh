@@ -13,19 +13,22 @@ fi
 export PYTHON="$VENV/bin/python" ALAVERIFY_BIN="$BIN"
 mkdir -p bench/out
 status=0
-for script in bench/run_metrics_bench.sh bench/report_bench.sh bench/run_load_bench.sh; do
+for script in bench/run_metrics_bench.sh bench/report_bench.sh bench/run_load_bench.sh bench/run_stream_bench.sh; do
   echo "== $script"
-  if [ "$script" = bench/run_load_bench.sh ] && [ ! -f "${ALAVERIFY_FONTS_H5:-../shared/data/fonts-glyphs32-dev.h5}" ]; then
-    echo "skipped: set ALAVERIFY_FONTS_H5 to fonts-glyphs32-dev.h5 to run the load benchmark"
-    continue
-  fi
+  case "$script" in
+    bench/run_load_bench.sh|bench/run_stream_bench.sh)
+      if [ ! -f "${ALAVERIFY_FONTS_H5:-../shared/data/fonts-glyphs32-dev.h5}" ]; then
+        echo "skipped: set ALAVERIFY_FONTS_H5 to fonts-glyphs32-dev.h5 to run this benchmark"
+        continue
+      fi ;;
+  esac
   "$script" "$BIN" || { echo "$script failed" >&2; status=1; }
 done
 # Training throughput against JAX installs jax/jaxlib (large): opt in with BENCH_TRAIN=1.
 if [ "${BENCH_TRAIN:-0}" = 1 ]; then
   "$VENV/bin/pip" install -q jax jaxlib
   echo "== bench/train_bench/run.sh"
-  bench/train_bench/run.sh || status=1
+  VENV="$VENV" bench/train_bench/run.sh || status=1
 else
   echo "== bench/train_bench/run.sh skipped (BENCH_TRAIN=1 runs it; it installs jax)"
 fi

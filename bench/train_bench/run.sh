@@ -2,13 +2,19 @@
 # Training throughput: Swift (Training target on OpenBLAS) vs JAX (CPU, jit), batch 256,
 # MLP and CNN, interleaved in one run so both see the same machine load.
 # Usage: bench/train_bench/run.sh [rounds]   (from the repository root)
-# env:   MLP_STEPS / CNN_STEPS  timed steps per repeat (default 30 / 3; each run is the median of 3 repeats)
+# env:   VENV (default ~/.cache/alaverify-bench-venv, with numpy, h5py, jax), ALAVERIFY_FONTS_H5 (the data)
+#        MLP_STEPS / CNN_STEPS  timed steps per repeat (default 30 / 3; each run is the median of 3 repeats)
 set -eu
 ROUNDS=${1:-3}
-VENV=${VENV:-/work/venv}
+VENV=${VENV:-${ALAVERIFY_BENCH_VENV:-$HOME/.cache/alaverify-bench-venv}}
+DATA=${ALAVERIFY_FONTS_H5:-../shared/data/fonts-glyphs32-dev.h5}
+[ -x "$VENV/bin/python" ] || { echo "train_bench: no Python venv in $VENV (make bench creates one; or set VENV)" >&2; exit 1; }
 OUT=bench/out
 mkdir -p "$OUT"
-[ -f "$OUT/images.u8" ] || "$VENV/bin/python" bench/train_bench/export_data.py /work/shared/data/fonts-glyphs32-dev.h5 "$OUT"
+if [ ! -f "$OUT/images.u8" ]; then
+  [ -f "$DATA" ] || { echo "train_bench: $DATA not found; set ALAVERIFY_FONTS_H5 to fonts-glyphs32-dev.h5" >&2; exit 1; }
+  "$VENV/bin/python" bench/train_bench/export_data.py "$DATA" "$OUT"
+fi
 cc -O2 -shared -fPIC -o "$OUT/alloc_count.so" bench/train_bench/alloc_count.c -ldl
 (cd bench/train_bench && swift build -c release 2>&1 | tail -1)
 BIN=bench/train_bench/.build/release/train-bench
