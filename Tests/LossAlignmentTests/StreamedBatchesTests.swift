@@ -118,8 +118,9 @@ struct StreamedBatchesTests {
             reader: try ImageRowReader(file), rows: split.rows, labels: split.labels, identitiesPerBatch: 16, samplesPerIdentity: 8, seed: 3, depth: 2)
         var batch = Batch()
         try streamed.next(into: &batch)
-        // Let the prefetch thread finish the reads it may do ahead, so it is idle at the cut.
-        Thread.sleep(forTimeInterval: 0.3)
+        // Let the prefetch thread finish the reads it may do ahead (2 batches of ~10 ms), so it is
+        // idle at the cut even on a busy CI machine.
+        Thread.sleep(forTimeInterval: 1.0)
         let handle = try #require(FileHandle(forWritingAtPath: copy.path))
         try handle.truncate(atOffset: 500_000)
         try handle.close()
