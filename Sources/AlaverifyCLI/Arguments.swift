@@ -64,7 +64,9 @@ struct MetricSelectionOptions: ParsableArguments {
 
     func validate() throws {
         guard level > 0, level < 1 else { throw ValidationError("--level must lie in (0, 1), got \(level)") }
-        guard replicates >= 10 else { throw ValidationError("--replicates must be at least 10, got \(replicates)") }
+        guard replicates >= 10 && replicates <= 100_000 else {
+            throw ValidationError("--replicates must lie in 10...100000, got \(replicates)")
+        }
     }
 
     /// The metrics in request order, defaults filled in, duplicates removed.

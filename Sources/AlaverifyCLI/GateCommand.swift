@@ -71,7 +71,9 @@ struct GateCommand: ParsableCommand {
         guard scores.count <= 1 else {
             throw ValidationError("gate one system at a time: give one score file, got \(scores.count)")
         }
-        if let replicates, replicates < 100 { throw ValidationError("--replicates must be at least 100, got \(replicates)") }
+        if let replicates, replicates < 100 || replicates > 100_000 {
+            throw ValidationError("--replicates must lie in 100...100000, got \(replicates)")
+        }
     }
 
     func run() throws {

@@ -198,6 +198,10 @@ struct TrainCommand: ParsableCommand {
         if stream { config.stream = true }
         if let children { config.children = children }
         if lossControl == "fixed" && children == nil { config.children = 1 }
+        // Checked before the interval arithmetic below (a zero would divide by zero).
+        for (flag, value) in [("--steps", steps), ("--interval", interval), ("--checkpoint-interval", checkpointInterval)] {
+            if let value, value < 1 { throw UsageError("\(flag) must be positive, got \(value)") }
+        }
         if let steps { config.steps = steps }
         if let interval { config.interval = interval }
         if interval == nil || steps != nil { config.interval = min(config.interval, config.steps) }

@@ -155,7 +155,16 @@ public final class TrainingRun {
         try check(c.learningRate > 0 && c.learningRate <= 1, "--learning-rate must lie in (0, 1], got \(c.learningRate)")
         try check(c.warmupSteps >= 0 && c.warmupSteps <= c.steps, "--warmup-steps must lie in 0...steps (\(c.steps)), got \(c.warmupSteps)")
         try check(c.identitiesPerBatch >= 2 && c.samplesPerIdentity >= 2, "batches need at least 2 identities x 2 samples")
+        // Limits that keep a typo from exhausting memory or running for days (a batch is one
+        // similarity matrix of (P x K)^2 pairs; CNN weights grow with the width squared).
+        try check(c.identitiesPerBatch <= 4096 && c.samplesPerIdentity <= 4096 && c.identitiesPerBatch * c.samplesPerIdentity <= 4096,
+                  "a batch may hold at most 4096 samples (--batch-identities x --batch-samples), got \(c.identitiesPerBatch) x \(c.samplesPerIdentity)")
+        try check(c.width >= 1 && c.width <= 256, "--width must lie in 1...256, got \(c.width)")
         try check(c.embedding >= 2 && c.embedding <= 4096, "--embedding must lie in 2...4096")
+        try check((c.validationSamplesPerIdentity ?? 2) >= 2,
+                  "--validation-samples must be at least 2 (genuine pairs need two samples of an identity), or 0 for all")
+        try check((c.testSamplesPerIdentity ?? 2) >= 2,
+                  "--test-samples must be at least 2 (genuine pairs need two samples of an identity), or 0 for all")
         try check(c.rewardBand >= 1, "--reward-band must be >= 1")
         try check(c.bins >= 1 && c.bins <= 64, "--bins must lie in 1...64")
     }

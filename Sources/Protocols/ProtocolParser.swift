@@ -125,12 +125,13 @@ struct ProtocolReader {
         return value
     }
 
-    func integer(_ node: Node, _ key: String, minimum: Int) throws(ProtocolError) -> Int {
+    func integer(_ node: Node, _ key: String, minimum: Int, maximum: Int = Int.max) throws(ProtocolError) -> Int {
         let text = try scalar(node, key, expected: "a whole number")
         guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
             throw fail(node, key, "expected a whole number, found '\(text)'")
         }
         guard value >= minimum else { throw fail(node, key, "must be at least \(minimum), found \(value)") }
+        guard value <= maximum else { throw fail(node, key, "must be at most \(maximum), found \(value)") }
         return value
     }
 
@@ -225,7 +226,7 @@ struct ProtocolReader {
         if let n = top["threshold_rule"] { p.thresholdRule = try choice(n, "threshold_rule", ThresholdRule.self) }
         if let n = top["intervals"] {
             let m = try mapping(n, "intervals", allowed: ["replicates", "seed"])
-            if let r = m["replicates"] { p.intervals.replicates = try integer(r, "intervals.replicates", minimum: 100) }
+            if let r = m["replicates"] { p.intervals.replicates = try integer(r, "intervals.replicates", minimum: 100, maximum: 100_000) }
             if let s = m["seed"] { p.intervals.seed = try seed(s, "intervals.seed") }
         }
         if let n = top["baseline"] { p.baseline = resolve(try string(n, "baseline")) }
@@ -314,7 +315,7 @@ struct ProtocolReader {
         let m = try mapping(node, "templates", allowed: ["samples", "fusion", "seed"])
         guard data != nil else { throw fail(node, "templates", "builds templates from a samples file: give 'data:' too") }
         guard let s = m["samples"] else { throw fail(node, "templates.samples", "missing; samples per enrolment template") }
-        var t = TemplateFormation(samples: try integer(s, "templates.samples", minimum: 1), fusion: .meanEmbedding, seed: nil)
+        var t = TemplateFormation(samples: try integer(s, "templates.samples", minimum: 1, maximum: 4096), fusion: .meanEmbedding, seed: nil)
         if let n = m["fusion"] { t.fusion = try choice(n, "templates.fusion", TemplateFormation.Fusion.self) }
         if let n = m["seed"] { t.seed = try seed(n, "templates.seed") }
         if t.samples > 1, t.seed == nil {

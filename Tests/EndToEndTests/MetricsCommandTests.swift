@@ -158,7 +158,7 @@ let handSystem = "label,score\n1,0.9\n1,0.8\n1,0.3\n0,0.5\n0,0.2\n0,0.1\n0,nan\n
 
     @Test(arguments: [
         ["--far", "2"], ["--far", "0"], ["--far", "1"], ["--far", "abc"], ["--metric", "frr@fa=1e-4"],
-        ["--metric", "frr@far=2"], ["--frr", "-0.1"], ["--threshold-rule", "median"],
+        ["--metric", "frr@far=2"], ["--frr", "-0.1"], ["--threshold-rule", "median"], ["--replicates", "100000000"],
     ])
     func malformedTargetsExit64(_ flags: [String]) throws {
         let r = try CLI.run(["metrics", "fixtures/demo-pixels32.csv"] + flags)

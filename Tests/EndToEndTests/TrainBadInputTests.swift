@@ -30,6 +30,12 @@ struct TrainBadInputTests {
         ("no bins", ["--bins", "0"], 64, ["--bins must lie in 1...64"]),
         ("warm-up longer than the run", ["--warmup-steps", "9"], 64, ["--warmup-steps must lie in 0...steps (8), got 9"]),
         ("missing data file", ["--data", "/nonexistent/samples.h5"], 65, ["/nonexistent/samples.h5"]),
+        // Each of these once crashed (division by zero) or ran out of memory instead of refusing.
+        ("zero steps", ["--steps", "0"], 64, ["--steps must be positive, got 0"]),
+        ("zero interval", ["--interval", "0"], 64, ["--interval must be positive, got 0"]),
+        ("a CNN too wide for memory", ["--width", "2000"], 64, ["--width must lie in 1...256, got 2000"]),
+        ("a batch too large", ["--batch-samples", "2000"], 64, ["at most 4096 samples", "got 4 x 2000"]),
+        ("test templates of one sample", ["--test-samples", "1"], 64, ["--test-samples must be at least 2"]),
     ]
 
     @Test("bad flags: exit 64/65, one line, no run directory", arguments: flagCases)

@@ -108,6 +108,8 @@ struct GateEndToEndTests {
     static let badInputs: [BadInput] = [
         BadInput(id: "missing baseline file", arguments: ["--baseline", "/nonexistent/b.json"], protocolText: nil,
                  status: 65, fragment: "/nonexistent/b.json: no such file"),
+        BadInput(id: "more bootstrap replicates than memory allows", arguments: ["--replicates", "99999999999"], protocolText: nil,
+                 status: 64, fragment: "--replicates must lie in 100...100000"),
         BadInput(id: "unknown metric in the protocol",
                  arguments: [], protocolText: "name: x\nscores: ../fixtures/demo-pixels8.csv\ngates:\n  - {metric: frr@fra=0.05, max: 1}\n",
                  status: 64, fragment: "line 4: gates[0].metric: invalid metric 'frr@fra=0.05'"),

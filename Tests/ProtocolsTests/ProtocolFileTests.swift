@@ -136,6 +136,8 @@ struct ProtocolFileTests {
                   line: 5, key: nil, fragment: "YAML syntax"),
         Malformed(id: "bad replicates", yaml: "name: a\nscores: s.csv\nintervals: {replicates: 5}\n",
                   line: 3, key: "intervals.replicates", fragment: "at least 100"),
+        Malformed(id: "replicates beyond what memory and time allow", yaml: "name: a\nscores: s.csv\nintervals: {replicates: 99999999999}\n",
+                  line: 3, key: "intervals.replicates", fragment: "at most 100000"),
     ]
 
     @Test("Malformed protocols name the file, the line and the key", arguments: malformed)
