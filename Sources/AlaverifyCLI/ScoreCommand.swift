@@ -63,12 +63,26 @@ struct ScoreCommand: ParsableCommand {
             indices = samplesCappedPerIdentity(indices, identities: samples.identities, cap: cap, using: &rng)
         }
         guard indices.count >= 2 else { throw DataError(file: dataPath, "the \(split) split has \(indices.count) samples") }
-        let pixels = try samples.readImages(indices: indices)
         var labels = indices.map { samples.identities[$0] }
+        let groups = try templates.map { k throws in
+            try Template.make(items: Array(0..<indices.count), identities: labels, size: k, seed: seed, file: dataPath)
+        }
+        // Both classes must exist before any work: a file without genuine (or impostor) scores
+        // would only fail later, in metrics.
+        let compared = groups?.map(\.identity) ?? labels
+        let perIdentity = Dictionary(grouping: compared, by: { $0 }).mapValues(\.count)
+        let unit = templates == nil ? "sample" : "template"
+        guard perIdentity.count >= 2 else {
+            throw DataError(file: dataPath, "the \(split) split gives \(unit)s of \(perIdentity.count) identity; impostor pairs need at least 2")
+        }
+        guard perIdentity.values.contains(where: { $0 >= 2 }) else {
+            throw DataError(file: dataPath,
+                "every identity gives one \(unit) here, so there is no genuine pair; use more --samples-per-identity or smaller --templates")
+        }
+        let pixels = try samples.readImages(indices: indices)
         var embeddings = trained.embed(pixels, count: indices.count)
         let dimension = trained.network.embeddingSize
-        if let k = templates {
-            let groups = try Template.make(items: Array(0..<indices.count), identities: labels, size: k, seed: seed, file: dataPath)
+        if let groups {
             embeddings = templateEmbeddings(embeddings, dimension: dimension, templates: groups)
             labels = groups.map(\.identity)
         }

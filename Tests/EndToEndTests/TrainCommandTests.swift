@@ -100,6 +100,21 @@ struct TrainCommandTests {
         #expect(found == expected)
     }
 
+    @Test("score refuses a selection without genuine pairs before any work", arguments: [
+        ["--samples-per-identity", "1"], ["--templates", "62"],
+    ])
+    func scoreWithoutGenuinePairs(_ flags: [String]) throws {
+        let run = try straightRun.get()
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("s.h5").path
+        let r = try CLI.run(["score", "--model", run.appendingPathComponent("model.h5").path, "--split", "test", "--out", out] + flags)
+        #expect(r.status == 65, "\(r.stderr)")
+        #expect(r.stderr.contains("so there is no genuine pair"), "\(r.stderr)")
+        #expect(r.stderr.filter { $0 == "\n" }.count == 1, "one line: \(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     @Test("--templates 4: fewer comparisons, each the cosine of two templates' mean unit-norm embeddings")
     func templates() throws {
         let run = try straightRun.get()
