@@ -179,7 +179,12 @@ struct TrainCommand: ParsableCommand {
         if let protocolPath = `protocol` {
             let p: EvaluationProtocol
             do { p = try EvaluationProtocol.load(path: protocolPath) } catch { throw UsageError("\(error)") }
-            if dataPath == nil { dataPath = p.data }
+            if dataPath == nil {
+                guard let protocolData = p.data else {
+                    throw UsageError("\(protocolPath) has no 'data' key (its systems are score files); training needs a samples file: add data: F.h5 to the protocol or pass --data F.h5")
+                }
+                dataPath = protocolData
+            }
             if let s = p.split { splitConfig = .init(train: s.train, validation: s.validation, test: s.test, seed: s.seed) }
         }
         if dataPath == nil {

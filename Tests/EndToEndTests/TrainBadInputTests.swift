@@ -36,6 +36,8 @@ struct TrainBadInputTests {
         ("a CNN too wide for memory", ["--width", "2000"], 64, ["--width must lie in 1...256, got 2000"]),
         ("a batch too large", ["--batch-samples", "2000"], 64, ["at most 4096 samples", "got 4 x 2000"]),
         ("test templates of one sample", ["--test-samples", "1"], 64, ["--test-samples must be at least 2"]),
+        ("a protocol without data", ["--protocol", "protocols/demo-pixels8.yaml"], 64,
+         ["protocols/demo-pixels8.yaml has no 'data' key", "--data F.h5"]),
     ]
 
     @Test("bad flags: exit 64/65, one line, no run directory", arguments: flagCases)
