@@ -41,9 +41,8 @@ public enum ScoreFiles {
 
     /// Picks the format from the extension, the HDF5 signature, or the first line.
     public static func sniff(path: String) throws(DataError) -> ScoreFileFormat {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw DataError(file: path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
-        }
+        try requireReadableFile(path)
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError(file: path, "cannot be read") }
         defer { try? handle.close() }
         let head = (try? handle.read(upToCount: 65536)) ?? Data()
         if head.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) { return .hdf5 }
@@ -90,9 +89,8 @@ struct TextScoreParser {
     }
 
     mutating func parseFile() throws(DataError) {
-        guard let file = fopen(path, "rb") else {
-            throw DataError(file: path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
-        }
+        try requireReadableFile(path)
+        guard let file = fopen(path, "rb") else { throw DataError(file: path, "cannot be read") }
         defer { fclose(file) }
         let blockSize = 4 << 20
         var buffer = [UInt8](repeating: 0, count: blockSize)
@@ -331,4 +329,11 @@ struct TextScoreParser {
             throw DataError(file: path, error.description)
         }
     }
+}
+
+/// Throws the one-line error for a path that is missing or a folder rather than a file.
+func requireReadableFile(_ path: String) throws(DataError) {
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw DataError(file: path, "no such file") }
+    if isFolder.boolValue { throw DataError(file: path, "is a folder, not a file") }
 }

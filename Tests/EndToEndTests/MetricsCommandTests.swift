@@ -172,6 +172,14 @@ let handSystem = "label,score\n1,0.9\n1,0.8\n1,0.3\n0,0.5\n0,0.2\n0,0.1\n0,nan\n
         #expect(r.stderr == "alaverify: /nonexistent/scores.csv: no such file\n")
     }
 
+    @Test func aFolderGivenAsScoreFileExits65() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try CLI.run(["metrics", dir.path])
+        #expect(r.status == 65)
+        #expect(r.stderr == "alaverify: \(dir.path): is a folder, not a file\n")
+    }
+
     @Test func bundledFixtureHasSubjectIntervalsAndEstimabilityVerdicts() throws {
         let r = try CLI.run(["metrics", "fixtures/demo-pixels8.csv", "--far", "1e-2", "--far", "1e-3", "--json", "-",
                              "--replicates", "200"])
