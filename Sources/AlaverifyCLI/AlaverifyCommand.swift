@@ -94,3 +94,26 @@ public struct GateFailed: Error, Sendable {
     /// Creates the marker.
     public init() {}
 }
+
+/// Refuses, before any work, an output path whose folder is missing or not writable, or that
+/// is itself a folder (exit 64), so a long computation never ends in a write error.
+func requireWritableOutput(_ path: String, _ flag: String) throws {
+    let fm = FileManager.default
+    var isFolder: ObjCBool = false
+    if fm.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+        throw UsageError("\(flag) \(path): is a folder; give a file name")
+    }
+    let parent = (path as NSString).deletingLastPathComponent
+    let folder = parent.isEmpty ? "." : parent
+    guard fm.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+        throw UsageError("\(flag) \(path): the folder \(folder) does not exist")
+    }
+    // Create and remove a probe file: permission bits say nothing for root or special file systems.
+    let probe = folder + "/.alaverify-probe-\(getpid())"
+    let fd = open(probe, O_CREAT | O_EXCL | O_WRONLY, 0o600)
+    guard fd >= 0 else {
+        throw UsageError("\(flag) \(path): cannot create files in \(folder): \(String(cString: strerror(errno)))")
+    }
+    close(fd)
+    unlink(probe)
+}

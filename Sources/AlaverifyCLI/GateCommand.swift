@@ -87,6 +87,9 @@ struct GateCommand: ParsableCommand {
     }
 
     func gate() throws {
+        if let junit { try requireWritableOutput(junit, "--junit") }
+        if let markdown { try requireWritableOutput(markdown, "--markdown") }
+        if updateBaseline, let baseline { try requireWritableOutput(baseline, "--baseline") }
         var p = try EvaluationProtocol.load(path: protocolPath)
         if let format { p.format = format }
         if let polarity { p.polarity = polarity }

@@ -42,6 +42,7 @@ struct MetricsCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let json, json != "-" { try requireWritableOutput(json, "--json") }
         let options = selection.options(curveMetrics: !pointsOnly)
         var systems = [NamedMetrics]()
         for (k, path) in files.enumerated() {

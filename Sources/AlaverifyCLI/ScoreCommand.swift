@@ -43,6 +43,7 @@ struct ScoreCommand: ParsableCommand {
             throw UsageError("--split must be train, validation, test or all, got '\(split)'")
         }
         if let templates, templates < 1 { throw UsageError("--templates must be at least 1") }
+        try requireWritableOutput(out, "--out")
         let trained = try TrainedModel(path: model)
         let dataPath = data ?? trained.config.data
         let samples = try SamplesFile(path: dataPath)

@@ -216,6 +216,22 @@ let handSystem = "label,score\n1,0.9\n1,0.8\n1,0.3\n0,0.5\n0,0.2\n0,0.1\n0,nan\n
         let path = try write(handSystem, "hand.csv", in: dir)
         let r = try CLI.run(["metrics", path, "--json", dir.appendingPathComponent("missing/m.json").path])
         #expect(r.status == 64)
-        #expect(r.stderr.contains("missing/m.json: cannot write"), "\(r.stderr)")
+        // Refused before any work: no table on stdout.
+        #expect(r.stderr == "alaverify: --json \(dir.path)/missing/m.json: the folder \(dir.path)/missing does not exist\n")
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test(arguments: [
+        ["gate", "--protocol", "protocols/demo-pixels8.yaml", "--junit", "/proc/alaverify/x.xml"],
+        ["gate", "--protocol", "protocols/demo-pixels8.yaml", "--markdown", "/proc/x.md"],
+        ["gate", "--protocol", "protocols/demo-pixels8.yaml", "--baseline", "fixtures", "--update-baseline"],
+        ["metrics", "fixtures/demo-pixels8.csv", "--json", "/proc/x.json"],
+        ["score", "--model", "fixtures/fonts-mini.h5", "--out", "/proc/x.h5"],
+    ])
+    func outputsThatCannotBeWrittenAreRefusedFirst(_ args: [String]) throws {
+        let r = try CLI.run(args)
+        #expect(r.status == 64, "\(r.stderr)")
+        #expect(r.stdout.isEmpty, "\(r.stdout)")
+        #expect(r.stderr.filter { $0 == "\n" }.count == 1 && r.stderr.hasPrefix("alaverify: --"), "\(r.stderr)")
     }
 }
