@@ -60,10 +60,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Steps between validations / controller actions (K).")
     var interval: Int?
 
-    @Option(help: "Identities per batch (P).")
+    @Option(help: "Identities per batch (P; P x K at most 4096).")
     var batchIdentities: Int?
 
-    @Option(help: "Samples per identity in a batch (K).")
+    @Option(help: "Samples per identity in a batch (K; P x K at most 4096).")
     var batchSamples: Int?
 
     @Option(help: "AdamW learning rate.")
@@ -75,7 +75,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Embedding size.")
     var embedding: Int?
 
-    @Option(help: "CNN first-stage channels.")
+    @Option(help: "CNN first-stage channels (1...256).")
     var width: Int?
 
     @Option(help: "Similarity bins per class of the pairwise loss (its genuine and impostor bin weights).")
