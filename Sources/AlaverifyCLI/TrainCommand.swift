@@ -122,7 +122,7 @@ struct TrainCommand: ParsableCommand {
         discussion: "Same batches, same weights as in memory; memory is bounded by the batches in flight (3 per child) and a 32 MiB cache of decoded chunks, not by the file. The validation and test splits (capped per identity) are still read into memory. Recorded in config.json, so --resume keeps it; --stream with --resume streams the rest of an in-memory run."))
     var stream = false
 
-    @Flag(help: "Continue the run in --out from its checkpoint.h5.")
+    @Flag(help: "Continue the run in --out from its checkpoint.h5 with the settings in its config.json (flags that would change them are refused; --stream may be added).")
     var resume = false
 
     @Flag(help: "Overwrite a non-empty --out directory.")
@@ -133,6 +133,23 @@ struct TrainCommand: ParsableCommand {
         let dirURL = URL(fileURLWithPath: directory)
         var config: RunConfig
         if resume {
+            // The run's configuration is config.json; a flag that would change it is refused
+            // rather than silently ignored (--stream may switch the rest of a run to streaming).
+            let given: [(String, Bool)] = [
+                ("--data", data != nil), ("--protocol", `protocol` != nil), ("--children", children != nil),
+                ("--steps", steps != nil), ("--interval", interval != nil), ("--batch-identities", batchIdentities != nil),
+                ("--batch-samples", batchSamples != nil), ("--learning-rate", learningRate != nil),
+                ("--warmup-steps", warmupSteps != nil), ("--embedding", embedding != nil), ("--width", width != nil),
+                ("--bins", bins != nil), ("--validation-samples", validationSamples != nil), ("--test-samples", testSamples != nil),
+                ("--split", split != nil), ("--reward-band", rewardBand != nil), ("--reward-shape", rewardShape != nil),
+                ("--reward-horizon", rewardHorizon != nil), ("--reward-deadband", rewardDeadband != nil),
+                ("--policy-learning-rate", policyLearningRate != nil), ("--set", !parameters.isEmpty), ("--policy", policy != nil),
+                ("--checkpoint-interval", checkpointInterval != nil),
+            ]
+            let changing = given.filter(\.1).map(\.0)
+            if !changing.isEmpty {
+                throw UsageError("--resume continues the run as recorded in \(directory)/config.json; \(changing.joined(separator: ", ")) cannot change it (start a new run with another --out)")
+            }
             let configPath = dirURL.appendingPathComponent("config.json").path
             guard let bytes = FileManager.default.contents(atPath: configPath) else {
                 throw UsageError("\(configPath): no such file; --resume needs the directory of an earlier run")

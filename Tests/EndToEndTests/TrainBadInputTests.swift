@@ -114,4 +114,18 @@ struct TrainBadInputTests {
         #expect(r.stderr.contains("checkpoint is for") && r.stderr.contains("this model is"), "\(r.stderr)")
         #expect(snapshot(run) == before)
     }
+
+    @Test("--resume with flags that would change the recorded run is refused, not silently ignored")
+    func resumeWithChangingFlags() throws {
+        let source = try straightRun.get()
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = dir.appendingPathComponent("run")
+        try FileManager.default.copyItem(at: source, to: run)
+        let before = snapshot(run)
+        let r = try CLI.run(["train", "--out", run.path, "--resume", "--steps", "16", "--set", "scale=4"])
+        #expect(r.status == 64, "\(r.stderr)")
+        #expect(r.stderr == "alaverify: --resume continues the run as recorded in \(run.path)/config.json; --steps, --set cannot change it (start a new run with another --out)\n")
+        #expect(snapshot(run) == before)
+    }
 }
