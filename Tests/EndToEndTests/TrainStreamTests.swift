@@ -86,11 +86,7 @@ struct TrainStreamTests {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = dir.appendingPathComponent("run")
-        let first = try train(run, ["--stream", "--stop-after", "4"])
-        #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("stopped after step 4 as asked"))
-        let halfway = try RunFiles.read(path: run.appendingPathComponent("checkpoint.h5").path, formats: ["alaverify-checkpoint"])
-        #expect(halfway.states.map(\.step) == [4, 4])
+        let halfway = try trainHalfway(run, ["--stream"])
         // The prefetch threads had drawn ahead; the checkpoint holds the sampler after the 4th consumed batch.
         let progress = try JSONValue.parse(Data((halfway.documents["progress"] ?? "").utf8))
         #expect(progress["data"]?["batches"] == .int(8))
@@ -109,8 +105,7 @@ struct TrainStreamTests {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = dir.appendingPathComponent("run")
-        let first = try train(run, ["--stop-after", "4"])
-        #expect(first.status == 0, "\(first.stderr)")
+        try trainHalfway(run)
         let second = try CLI.run(["train", "--out", run.path, "--resume", "--stream"])
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stdout.contains("is streamed"))

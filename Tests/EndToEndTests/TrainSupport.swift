@@ -16,6 +16,18 @@ func train(_ directory: URL, _ extra: [String] = []) throws -> CLIResult {
     try CLI.run(["train", "--out", directory.path] + tinyTraining + extra)
 }
 
+/// Trains the tiny run into `run` with `extra` flags, stopped after step 4 of 8 as if
+/// interrupted; expects the stop message and returns the checkpoint left behind.
+@discardableResult
+func trainHalfway(_ run: URL, _ extra: [String] = []) throws -> RunFiles.Contents {
+    let first = try train(run, extra + ["--stop-after", "4"])
+    #expect(first.status == 0, "\(first.stderr)")
+    #expect(first.stdout.contains("stopped after step 4 as asked"))
+    let halfway = try RunFiles.read(path: run.appendingPathComponent("checkpoint.h5").path, formats: ["alaverify-checkpoint"])
+    #expect(halfway.states.map(\.step) == [4, 4])
+    return halfway
+}
+
 /// Where the shared straight run lives (removed when the test process exits).
 let straightRunDirectory = FileManager.default.temporaryDirectory
     .appendingPathComponent("alaverify-e2e-straight-\(ProcessInfo.processInfo.processIdentifier)")
