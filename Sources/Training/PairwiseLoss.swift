@@ -140,25 +140,22 @@ public final class PairwiseBinnedLoss: VerificationLoss {
         // One pair's weighted loss and derivative (before class averaging), added to `sums`.
         @inline(__always) func term(_ s: Float, _ genuine: Bool, _ sums: inout PairSums) -> Float {
             let b = bin(s)
+            let z = genuine ? alpha * (mG - s) : alpha * (s - mI)
+            let w = phi[4 + (genuine ? 0 : bins) + b]
+            let (sp, sg) = softplusAndSigmoid(z)
+            let f = w * sp
             if genuine {
-                let z = alpha * (mG - s), w = phi[4 + b]
-                let (sp, sg) = softplusAndSigmoid(z)
-                let f = w * sp
                 sums.statistics.genuineCount[b] += 1
                 sums.statistics.genuineLoss[b] += f
                 sums.genuine += Double(f)
                 sums.genuinePairs += 1
-                return -w * alpha * sg
             } else {
-                let z = alpha * (s - mI), w = phi[4 + bins + b]
-                let (sp, sg) = softplusAndSigmoid(z)
-                let f = w * sp
                 sums.statistics.impostorCount[b] += 1
                 sums.statistics.impostorLoss[b] += f
                 sums.impostor += Double(f)
                 sums.impostorPairs += 1
-                return w * alpha * sg
             }
+            return (genuine ? -w : w) * alpha * sg
         }
         let (S, C) = (similarities.pointer, coefficients.pointer)
         // Rows 0..<split hold about half of the upper triangle's n(n-1)/2 pairs.
