@@ -5,18 +5,7 @@ import ScoreMetrics
 
 @Suite("samples files: bad input")
 struct SamplesBadInputTests {
-    struct BadCase: CustomTestStringConvertible, Sendable {
-        let id: String
-        let location: String?
-        let message: String
-        let build: @Sendable (HDF5Writer) throws -> Void
-        var testDescription: String { id }
-    }
-
-    static func header(_ w: HDF5Writer) throws {
-        try w.setAttribute("format", "alaverify-samples")
-        try w.setAttribute("format_version", Int64(1))
-    }
+    static func header(_ w: HDF5Writer) throws { try writeFormatHeader(w, "alaverify-samples") }
 
     /// A valid 4-sample image file, with `mutate` applied before closing.
     static func base(_ w: HDF5Writer, images: Bool = true, identity: [Int32] = [0, 0, 1, 1], names: [String] = ["a", "b"]) throws {
@@ -26,71 +15,68 @@ struct SamplesBadInputTests {
         try w.writeStrings("/identities/name", names)
     }
 
-    static let cases: [BadCase] = [
-        BadCase(id: "wrong format", location: nil, message: "root attribute 'format' is 'alaverify-scores', expected 'alaverify-samples'") { w in
+    static let cases: [BadFileCase] = [
+        BadFileCase(id: "wrong format", location: nil, message: "root attribute 'format' is 'alaverify-scores', expected 'alaverify-samples'") { w in
             try w.setAttribute("format", "alaverify-scores"); try w.setAttribute("format_version", Int64(1))
         },
-        BadCase(id: "no samples at all", location: "dataset /samples/images",
+        BadFileCase(id: "no samples at all", location: "dataset /samples/images",
                 message: "missing dataset (expected /samples/images, /samples/features or /pairs/images)") { w in try header(w) },
-        BadCase(id: "float images", location: "dataset /samples/images", message: "expected uint8, found float32") { w in
+        BadFileCase(id: "float images", location: "dataset /samples/images", message: "expected uint8, found float32") { w in
             try header(w); try w.write("/samples/images", [Float](repeating: 0, count: 8), shape: [2, 2, 2])
         },
-        BadCase(id: "rank 2 images", location: "dataset /samples/images", message: "expected rank 3 or 4, found rank 2 with shape [2, 4]") { w in
+        BadFileCase(id: "rank 2 images", location: "dataset /samples/images", message: "expected rank 3 or 4, found rank 2 with shape [2, 4]") { w in
             try header(w); try w.write("/samples/images", [UInt8](repeating: 0, count: 8), shape: [2, 4])
         },
-        BadCase(id: "float64 features", location: "dataset /samples/features", message: "expected float32, found float64") { w in
+        BadFileCase(id: "float64 features", location: "dataset /samples/features", message: "expected float32, found float64") { w in
             try header(w); try w.write("/samples/features", [Double](repeating: 0, count: 8), shape: [4, 2])
         },
-        BadCase(id: "zero samples", location: "dataset /samples/images", message: "has zero samples") { w in
+        BadFileCase(id: "zero samples", location: "dataset /samples/images", message: "has zero samples") { w in
             try header(w); try w.write("/samples/images", [UInt8](), shape: [0, 2, 2])
         },
-        BadCase(id: "missing identity", location: "dataset /samples/identity", message: "missing dataset") { w in
+        BadFileCase(id: "missing identity", location: "dataset /samples/identity", message: "missing dataset") { w in
             try header(w); try w.write("/samples/images", [UInt8](repeating: 0, count: 8), shape: [2, 2, 2])
         },
-        BadCase(id: "N differs", location: "dataset /samples/identity", message: "has 3 entries but /samples/images has 4 samples") { w in
+        BadFileCase(id: "N differs", location: "dataset /samples/identity", message: "has 3 entries but /samples/images has 4 samples") { w in
             try base(w, identity: [0, 0, 1])
         },
-        BadCase(id: "identity out of range", location: "dataset /samples/identity",
+        BadFileCase(id: "identity out of range", location: "dataset /samples/identity",
                 message: "identity 2 of sample 3 is outside 0..<2 (the entries of /identities/name)") { w in
             try base(w, identity: [0, 0, 1, 2])
         },
-        BadCase(id: "negative identity", location: "dataset /samples/identity",
+        BadFileCase(id: "negative identity", location: "dataset /samples/identity",
                 message: "identity -1 of sample 0 is outside 0..<2 (the entries of /identities/name)") { w in
             try base(w, identity: [-1, 0, 1, 1])
         },
-        BadCase(id: "int64 identity", location: "dataset /samples/identity", message: "expected int32, found int64") { w in
+        BadFileCase(id: "int64 identity", location: "dataset /samples/identity", message: "expected int32, found int64") { w in
             try header(w); try w.write("/samples/images", [UInt8](repeating: 1, count: 24), shape: [4, 2, 3])
             try w.write("/samples/identity", [Int64](repeating: 0, count: 4)); try w.writeStrings("/identities/name", ["a"])
         },
-        BadCase(id: "attribute N differs", location: "dataset /samples/attributes/face",
+        BadFileCase(id: "attribute N differs", location: "dataset /samples/attributes/face",
                 message: "has shape [5] but there are 4 samples") { w in
             try base(w); try w.write("/samples/attributes/face", [Int32](repeating: 0, count: 5))
         },
-        BadCase(id: "pair index out of range", location: "dataset /pairs/index",
+        BadFileCase(id: "pair index out of range", location: "dataset /pairs/index",
                 message: "sample index 4 of pair 1 is outside 0..<4") { w in
             try base(w); try w.write("/pairs/index", [Int64(0), 1, 2, 4], shape: [2, 2]); try w.write("/pairs/label", [UInt8(1), 0])
         },
-        BadCase(id: "pair label 3", location: "dataset /pairs/label", message: "label 3 at index 0 is not 0 or 1") { w in
+        BadFileCase(id: "pair label 3", location: "dataset /pairs/label", message: "label 3 at index 0 is not 0 or 1") { w in
             try base(w); try w.write("/pairs/index", [Int64(0), 1], shape: [1, 2]); try w.write("/pairs/label", [UInt8(3)])
         },
-        BadCase(id: "pair count differs", location: "dataset /pairs/label", message: "has 2 labels but there are 1 pairs") { w in
+        BadFileCase(id: "pair count differs", location: "dataset /pairs/label", message: "has 2 labels but there are 1 pairs") { w in
             try base(w); try w.write("/pairs/index", [Int64(0), 1], shape: [1, 2]); try w.write("/pairs/label", [UInt8(1), 0])
         },
-        BadCase(id: "pair index [P,3]", location: "dataset /pairs/index", message: "expected shape [P, 2], found [1, 3]") { w in
+        BadFileCase(id: "pair index [P,3]", location: "dataset /pairs/index", message: "expected shape [P, 2], found [1, 3]") { w in
             try base(w); try w.write("/pairs/index", [Int64(0), 1, 2], shape: [1, 3]); try w.write("/pairs/label", [UInt8(1)])
         },
-        BadCase(id: "pair-major [P,3,H,W]", location: "dataset /pairs/images", message: "expected shape [P, 2, H, W(, C)], found [1, 3, 2, 2]") { w in
+        BadFileCase(id: "pair-major [P,3,H,W]", location: "dataset /pairs/images", message: "expected shape [P, 2, H, W(, C)], found [1, 3, 2, 2]") { w in
             try header(w); try w.write("/pairs/images", [UInt8](repeating: 0, count: 12), shape: [1, 3, 2, 2])
         },
     ]
 
     @Test("each bad file gives one DataError naming the file and the dataset", arguments: cases)
-    func bad(_ bad: BadCase) throws {
+    func bad(_ bad: BadFileCase) throws {
         let dir = TemporaryDirectory()
-        let path = dir.file("bad.h5")
-        let writer = try HDF5Writer(path: path)
-        try bad.build(writer)
-        try writer.close()
+        let path = try makeHDF5File(dir, "bad.h5", bad.build)
         #expect(dataError { _ = try SamplesFile(path: path) } == DataError(file: path, location: bad.location, bad.message))
     }
 

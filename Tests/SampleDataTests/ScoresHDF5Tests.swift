@@ -95,96 +95,76 @@ struct ScoresHDF5Tests {
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
-    /// A hand-made file: `build` writes whatever layout the case needs.
-    static func makeFile(_ dir: TemporaryDirectory, _ name: String, _ build: (HDF5Writer) throws -> Void) throws -> String {
-        let path = dir.file(name)
-        let writer = try HDF5Writer(path: path)
-        try build(writer)
-        try writer.close()
-        return path
-    }
+    static func header(_ w: HDF5Writer) throws { try writeFormatHeader(w, "alaverify-scores") }
 
-    static func header(_ w: HDF5Writer) throws {
-        try w.setAttribute("format", "alaverify-scores")
-        try w.setAttribute("format_version", Int64(1))
-    }
-
-    struct BadCase: CustomTestStringConvertible, Sendable {
-        let id: String
-        let location: String?
-        let message: String
-        let build: @Sendable (HDF5Writer) throws -> Void
-        var testDescription: String { id }
-    }
-
-    static let badCases: [BadCase] = [
-        BadCase(id: "missing score", location: "dataset /scores/score", message: "missing dataset") { w in
+    static let badCases: [BadFileCase] = [
+        BadFileCase(id: "missing score", location: "dataset /scores/score", message: "missing dataset") { w in
             try header(w); try w.write("/scores/label", [UInt8(1), 0])
         },
-        BadCase(id: "missing label", location: "dataset /scores/label", message: "missing dataset") { w in
+        BadFileCase(id: "missing label", location: "dataset /scores/label", message: "missing dataset") { w in
             try header(w); try w.write("/scores/score", [Float(1), 0])
         },
-        BadCase(id: "int scores", location: "dataset /scores/score", message: "expected float32 or float64, found int32") { w in
+        BadFileCase(id: "int scores", location: "dataset /scores/score", message: "expected float32 or float64, found int32") { w in
             try header(w); try w.write("/scores/score", [Int32(1), 0]); try w.write("/scores/label", [UInt8(1), 0])
         },
-        BadCase(id: "string scores", location: "dataset /scores/score", message: "expected float32 or float64, found string") { w in
+        BadFileCase(id: "string scores", location: "dataset /scores/score", message: "expected float32 or float64, found string") { w in
             try header(w); try w.writeStrings("/scores/score", ["1", "0"]); try w.write("/scores/label", [UInt8(1), 0])
         },
-        BadCase(id: "int32 labels", location: "dataset /scores/label", message: "expected uint8, found int32") { w in
+        BadFileCase(id: "int32 labels", location: "dataset /scores/label", message: "expected uint8, found int32") { w in
             try header(w); try w.write("/scores/score", [Float(1), 0]); try w.write("/scores/label", [Int32(1), 0])
         },
-        BadCase(id: "rank 2 scores", location: "dataset /scores/score", message: "expected rank 1, found rank 2 with shape [1, 2]") { w in
+        BadFileCase(id: "rank 2 scores", location: "dataset /scores/score", message: "expected rank 1, found rank 2 with shape [1, 2]") { w in
             try header(w); try w.write("/scores/score", [Float(1), 0], shape: [1, 2]); try w.write("/scores/label", [UInt8(1), 0])
         },
-        BadCase(id: "lengths differ", location: "dataset /scores/label", message: "has 3 labels but /scores/score has 2 scores") { w in
+        BadFileCase(id: "lengths differ", location: "dataset /scores/label", message: "has 3 labels but /scores/score has 2 scores") { w in
             try header(w); try w.write("/scores/score", [Float(1), 0]); try w.write("/scores/label", [UInt8(1), 0, 0])
         },
-        BadCase(id: "label 2", location: "dataset /scores/label", message: "label 2 at index 2 is not 0 or 1") { w in
+        BadFileCase(id: "label 2", location: "dataset /scores/label", message: "label 2 at index 2 is not 0 or 1") { w in
             try header(w); try w.write("/scores/score", [Float(1), 0, 3]); try w.write("/scores/label", [UInt8(1), 0, 2])
         },
-        BadCase(id: "no genuine", location: "dataset /scores/label", message: "no genuine scores (no label is 1)") { w in
+        BadFileCase(id: "no genuine", location: "dataset /scores/label", message: "no genuine scores (no label is 1)") { w in
             try header(w); try w.write("/scores/score", [Float(1), 0]); try w.write("/scores/label", [UInt8(0), 0])
         },
-        BadCase(id: "no impostor", location: "dataset /scores/label", message: "no impostor scores (no label is 0)") { w in
+        BadFileCase(id: "no impostor", location: "dataset /scores/label", message: "no impostor scores (no label is 0)") { w in
             try header(w); try w.write("/scores/score", [Double(1), 0]); try w.write("/scores/label", [UInt8(1), 1])
         },
-        BadCase(id: "empty", location: "dataset /scores/label", message: "no genuine scores (no label is 1)") { w in
+        BadFileCase(id: "empty", location: "dataset /scores/label", message: "no genuine scores (no label is 1)") { w in
             try header(w); try w.write("/scores/score", [Float]()); try w.write("/scores/label", [UInt8]())
         },
-        BadCase(id: "wrong format", location: nil, message: "root attribute 'format' is 'alaverify-samples', expected 'alaverify-scores'") { w in
+        BadFileCase(id: "wrong format", location: nil, message: "root attribute 'format' is 'alaverify-samples', expected 'alaverify-scores'") { w in
             try w.setAttribute("format", "alaverify-samples"); try w.setAttribute("format_version", Int64(1))
             try w.write("/scores/score", [Float(1), 0]); try w.write("/scores/label", [UInt8(1), 0])
         },
-        BadCase(id: "missing format", location: nil, message: "missing root attribute 'format' (expected 'alaverify-scores')") { w in
+        BadFileCase(id: "missing format", location: nil, message: "missing root attribute 'format' (expected 'alaverify-scores')") { w in
             try w.write("/scores/score", [Float(1), 0]); try w.write("/scores/label", [UInt8(1), 0])
         },
-        BadCase(id: "integer format", location: nil, message: "attribute 'format' should be a string, found int64") { w in
+        BadFileCase(id: "integer format", location: nil, message: "attribute 'format' should be a string, found int64") { w in
             try w.setAttribute("format", Int64(3))
         },
-        BadCase(id: "version 2", location: nil, message: "format_version 2 is not supported (expected 1)") { w in
+        BadFileCase(id: "version 2", location: nil, message: "format_version 2 is not supported (expected 1)") { w in
             try w.setAttribute("format", "alaverify-scores"); try w.setAttribute("format_version", Int64(2))
         },
-        BadCase(id: "only left identity", location: "dataset /scores/right_identity", message: "missing dataset (identity columns come in pairs)") { w in
+        BadFileCase(id: "only left identity", location: "dataset /scores/right_identity", message: "missing dataset (identity columns come in pairs)") { w in
             try header(w); try w.write("/scores/score", [Float(1), 0]); try w.write("/scores/label", [UInt8(1), 0])
             try w.write("/scores/left_identity", [Int32(1), 2])
         },
-        BadCase(id: "short identity", location: "dataset /scores/right_identity", message: "has 1 entries but /scores/score has 2 scores") { w in
+        BadFileCase(id: "short identity", location: "dataset /scores/right_identity", message: "has 1 entries but /scores/score has 2 scores") { w in
             try header(w); try w.write("/scores/score", [Float(1), 0]); try w.write("/scores/label", [UInt8(1), 0])
             try w.write("/scores/left_identity", [Int32(1), 2]); try w.write("/scores/right_identity", [Int32(1)])
         },
-        BadCase(id: "int64 identity", location: "dataset /scores/left_identity", message: "expected int32, found int64") { w in
+        BadFileCase(id: "int64 identity", location: "dataset /scores/left_identity", message: "expected int32, found int64") { w in
             try header(w); try w.write("/scores/score", [Float(1), 0]); try w.write("/scores/label", [UInt8(1), 0])
             try w.write("/scores/left_identity", [Int64(1), 2]); try w.write("/scores/right_identity", [Int32(1), 2])
         },
-        BadCase(id: "score is a group", location: "dataset /scores/score", message: "is not a dataset") { w in
+        BadFileCase(id: "score is a group", location: "dataset /scores/score", message: "is not a dataset") { w in
             try header(w); try w.write("/scores/score/x", [Float(1), 0]); try w.write("/scores/label", [UInt8(1), 0])
         },
     ]
 
     @Test("bad files give one DataError naming file and dataset", arguments: badCases)
-    func badInput(_ bad: BadCase) throws {
+    func badInput(_ bad: BadFileCase) throws {
         let dir = TemporaryDirectory()
-        let path = try Self.makeFile(dir, "bad.h5", bad.build)
+        let path = try makeHDF5File(dir, "bad.h5", bad.build)
         let error = dataError { _ = try ScoresHDF5.read(path: path) }
         #expect(error == DataError(file: path, location: bad.location, bad.message))
     }
