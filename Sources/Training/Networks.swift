@@ -140,17 +140,9 @@ public struct MLPConfiguration: Sendable, Equatable {
     public func build(seed: UInt64) throws(TrainingError) -> EmbeddingNetwork {
         guard embedding > 0, hidden.allSatisfy({ $0 > 0 }) else { throw .invalidConfiguration("MLP widths must be positive") }
         var rng = SeededGenerator(seed: seed)
-        var layers: [any Layer] = [InputNormalization(mean: inputMean, std: inputStd), Flatten()]
-        var width = sampleShape.count
-        for h in hidden {
-            layers.append(Linear(inputs: width, outputs: h, bias: !batchNorm, rng: &rng))
-            if batchNorm { layers.append(BatchNorm(channels: h)) }
-            layers.append(activation.make())
-            if dropout > 0 { layers.append(Dropout(rate: dropout)) }
-            width = h
-        }
-        layers.append(Linear(inputs: width, outputs: embedding, rng: &rng))
-        layers.append(L2Normalize())
+        let layers: [any Layer] = [InputNormalization(mean: inputMean, std: inputStd), Flatten()]
+            + denseEmbedding(inputs: sampleShape.count, hidden: hidden, embedding: embedding, activation: activation,
+                             batchNorm: batchNorm, dropout: dropout, rng: &rng)
         let name = "mlp(\(sampleShape.extents.map(String.init).joined(separator: "x"))-\(hidden.map(String.init).joined(separator: "-"))-\(embedding),\(activation),bn=\(batchNorm))"
         return try EmbeddingNetwork(architecture: name, sampleShape: sampleShape, body: Sequential(layers))
     }
@@ -198,6 +190,14 @@ public struct CNNConfiguration: Sendable, Equatable {
         self.inputStd = inputStd
     }
 
+    /// `[Conv kxk (same padding, no bias), BatchNorm, activation]` from `channels` to `out`
+    /// channels; `channels` becomes `out`.
+    private func convBlock(from channels: inout Int, to out: Int, kernel: Int, rng: inout SeededGenerator) -> [any Layer] {
+        defer { channels = out }
+        return [Conv2d(inChannels: channels, outChannels: out, kernel: kernel, padding: kernel / 2, bias: false, rng: &rng),
+                BatchNorm(channels: out), activation.make()]
+    }
+
     /// Builds the network with weights drawn from `seed`.
     public func build(seed: UInt64) throws(TrainingError) -> EmbeddingNetwork {
         guard width > 0, stages > 0, blocksPerStage > 0, embedding > 0, pointwiseChannels >= 0 else {
@@ -209,20 +209,10 @@ public struct CNNConfiguration: Sendable, Equatable {
         var channels = sampleShape.n
         for stage in 0..<stages {
             let out = width << stage
-            for _ in 0..<blocksPerStage {
-                layers.append(Conv2d(inChannels: channels, outChannels: out, kernel: 3, padding: 1, bias: false, rng: &rng))
-                layers.append(BatchNorm(channels: out))
-                layers.append(activation.make())
-                channels = out
-            }
+            for _ in 0..<blocksPerStage { layers += convBlock(from: &channels, to: out, kernel: 3, rng: &rng) }
             layers.append(MaxPool2d(kernel: 2))
         }
-        if pointwiseChannels > 0 {
-            layers.append(Conv2d(inChannels: channels, outChannels: pointwiseChannels, kernel: 1, bias: false, rng: &rng))
-            layers.append(BatchNorm(channels: pointwiseChannels))
-            layers.append(activation.make())
-            channels = pointwiseChannels
-        }
+        if pointwiseChannels > 0 { layers += convBlock(from: &channels, to: pointwiseChannels, kernel: 1, rng: &rng) }
         layers.append(GlobalAvgPool())
         if dropout > 0 { layers.append(Dropout(rate: dropout)) }
         layers.append(Linear(inputs: channels, outputs: embedding, rng: &rng))
@@ -258,17 +248,30 @@ public struct ProjectionHeadConfiguration: Sendable, Equatable {
             throw .invalidConfiguration("projection head sizes must be positive")
         }
         var rng = SeededGenerator(seed: seed)
-        var layers: [any Layer] = []
-        var width = features
-        for h in hidden {
-            layers.append(Linear(inputs: width, outputs: h, bias: false, rng: &rng))
-            layers.append(BatchNorm(channels: h))
-            layers.append(activation.make())
-            width = h
-        }
-        layers.append(Linear(inputs: width, outputs: embedding, rng: &rng))
-        layers.append(L2Normalize())
+        let layers = denseEmbedding(inputs: features, hidden: hidden, embedding: embedding, activation: activation,
+                                    batchNorm: true, dropout: 0, rng: &rng)
         let name = "projection(\(features)-\(hidden.map(String.init).joined(separator: "-"))-\(embedding),\(activation))"
         return try EmbeddingNetwork(architecture: name, sampleShape: Shape(features), body: Sequential(layers))
     }
+}
+
+/// `[Linear, BatchNorm?, activation, Dropout?]` per hidden width (the Linear has a bias only
+/// without BatchNorm), then `Linear` to the embedding and `L2Normalize`: the MLP after its input
+/// layers, and the projection head.
+private func denseEmbedding(
+    inputs: Int, hidden: [Int], embedding: Int, activation: Activation, batchNorm: Bool, dropout: Float,
+    rng: inout SeededGenerator
+) -> [any Layer] {
+    var layers: [any Layer] = []
+    var width = inputs
+    for h in hidden {
+        layers.append(Linear(inputs: width, outputs: h, bias: !batchNorm, rng: &rng))
+        if batchNorm { layers.append(BatchNorm(channels: h)) }
+        layers.append(activation.make())
+        if dropout > 0 { layers.append(Dropout(rate: dropout)) }
+        width = h
+    }
+    layers.append(Linear(inputs: width, outputs: embedding, rng: &rng))
+    layers.append(L2Normalize())
+    return layers
 }
