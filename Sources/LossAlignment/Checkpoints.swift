@@ -38,24 +38,19 @@ public enum RunFiles {
             for (kind, arrays) in [("weights", state.weights), ("optimizer", state.optimizer), ("loss_floats", state.lossFloats)] {
                 try writeArrays(writer, "\(group)/\(kind)", arrays)
             }
-            try writer.createGroup("\(group)/loss_integers")
-            try writer.setAttribute("count", Int64(state.lossIntegers.count), on: "\(group)/loss_integers")
-            for (k, a) in state.lossIntegers.enumerated() {
-                let p = "\(group)/loss_integers/\(k)"
-                try writer.write(p, a.values.isEmpty ? [0] : a.values, shape: a.values.isEmpty ? [1] : a.shape)
-                try writer.setAttribute("name", a.name, on: p)
-                try writer.setAttribute("empty", Int64(a.values.isEmpty ? 1 : 0), on: p)
-            }
+            try writeArrays(writer, "\(group)/loss_integers", state.lossIntegers)
         }
         try writer.close()
     }
 
-    static func writeArrays(_ writer: HDF5Writer, _ group: String, _ arrays: [NamedArray]) throws(DataError) {
+    /// Writes `arrays` as datasets `group/0`, `group/1`, ... with `name` and `empty` attributes
+    /// (an empty array is stored as one placeholder value).
+    static func writeArrays<T: HDF5Scalar & AdditiveArithmetic>(_ writer: HDF5Writer, _ group: String, _ arrays: [StateArray<T>]) throws(DataError) {
         try writer.createGroup(group)
         try writer.setAttribute("count", Int64(arrays.count), on: group)
         for (k, a) in arrays.enumerated() {
             let p = "\(group)/\(k)"
-            try writer.write(p, a.values.isEmpty ? [0] : a.values, shape: a.values.isEmpty ? [1] : a.shape)
+            try writer.write(p, a.values.isEmpty ? [.zero] : a.values, shape: a.values.isEmpty ? [1] : a.shape)
             try writer.setAttribute("name", a.name, on: p)
             try writer.setAttribute("empty", Int64(a.values.isEmpty ? 1 : 0), on: p)
         }
@@ -101,7 +96,7 @@ public enum RunFiles {
                 architecture: try file.stringAttribute("architecture", of: g) ?? "",
                 lossFamily: try file.stringAttribute("loss_family", of: g) ?? "",
                 weights: try readArrays(file, "\(g)/weights"), optimizer: try readArrays(file, "\(g)/optimizer"),
-                lossFloats: try readArrays(file, "\(g)/loss_floats"), lossIntegers: try readIntegers(file, "\(g)/loss_integers"),
+                lossFloats: try readArrays(file, "\(g)/loss_floats"), lossIntegers: try readArrays(file, "\(g)/loss_integers"),
                 phiNames: namesText.isEmpty ? [] : namesText.components(separatedBy: "\n"),
                 phi: Array(phi.prefix(phiCount)), generator: try file.dataset("\(g)/generator").read(),
                 source: Array(source.prefix(sourceCount))))
@@ -109,28 +104,15 @@ public enum RunFiles {
         return Contents(format: format, states: states, documents: documents)
     }
 
-    static func readArrays(_ file: HDF5File, _ group: String) throws(DataError) -> [NamedArray] {
+    /// Reads what `writeArrays` wrote into `group`.
+    static func readArrays<T: HDF5Scalar>(_ file: HDF5File, _ group: String) throws(DataError) -> [StateArray<T>] {
         let count = Int(try file.integerAttribute("count", of: group) ?? 0)
-        var out: [NamedArray] = []
+        var out: [StateArray<T>] = []
         for k in 0..<count {
-            let p = "\(group)/\(k)"
-            let ds = try file.dataset(p)
+            let ds = try file.dataset("\(group)/\(k)")
             let empty = try ds.integerAttribute("empty") == 1
-            let values: [Float] = empty ? [] : try ds.read()
-            out.append(NamedArray(name: try ds.stringAttribute("name") ?? "", shape: empty ? [0] : ds.shape, values: values))
-        }
-        return out
-    }
-
-    static func readIntegers(_ file: HDF5File, _ group: String) throws(DataError) -> [NamedIntegers] {
-        let count = Int(try file.integerAttribute("count", of: group) ?? 0)
-        var out: [NamedIntegers] = []
-        for k in 0..<count {
-            let p = "\(group)/\(k)"
-            let ds = try file.dataset(p)
-            let empty = try ds.integerAttribute("empty") == 1
-            let values: [Int64] = empty ? [] : try ds.read()
-            out.append(NamedIntegers(name: try ds.stringAttribute("name") ?? "", shape: empty ? [0] : ds.shape, values: values))
+            let values: [T] = empty ? [] : try ds.read()
+            out.append(StateArray(name: try ds.stringAttribute("name") ?? "", shape: empty ? [0] : ds.shape, values: values))
         }
         return out
     }
