@@ -41,7 +41,7 @@ public final class TrainedModel {
 
 /// Writes all pairs (i < j) of unit-norm embeddings into an `alaverify-scores` v1 file,
 /// streaming blocks of rows so that the scores are never all in memory.
-/// - Complexity: O(n^2 * dimension) time; O(block * n) memory.
+/// - Complexity: O(n^2 * dimension) time; O(`PairBlocks.tile` * n) memory.
 public func writeAllPairScores(
     path: String, embeddings: [Float], dimension: Int, labels: [Int32], progress: ((Int, Int) -> Void)? = nil
 ) throws(DataError) {
@@ -55,36 +55,34 @@ public func writeAllPairScores(
     let labelSet = try writer.createDataset("/scores/label", shape: [total], of: UInt8.self)
     let leftSet = try writer.createDataset("/scores/left_identity", shape: [total], of: Int32.self)
     let rightSet = try writer.createDataset("/scores/right_identity", shape: [total], of: Int32.self)
-    let blockRows = max(1, min(n, (1 << 22) / max(n, 1)))
     var written = 0
-    var row = 0
     var s = [Float](), l = [UInt8](), a = [Int32](), b = [Int32]()
-    let gram = Tensor(Shape(blockRows, n))
-    while row < n {
-        let rows = min(blockRows, n - row)
-        gram.reshape(Shape(rows, n))
-        embeddings.withUnsafeBufferPointer { e in
-            BLAS.gemm(transB: true, m: rows, n: n, k: dimension, e.baseAddress! + row * dimension, lda: dimension,
-                      e.baseAddress!, ldb: dimension, gram.pointer, ldc: n)
-        }
-        s.removeAll(keepingCapacity: true); l.removeAll(keepingCapacity: true)
-        a.removeAll(keepingCapacity: true); b.removeAll(keepingCapacity: true)
-        for r in 0..<rows {
-            let i = row + r
-            for j in (i + 1)..<max(n, i + 1) {
-                s.append(gram[r * n + j])
-                l.append(labels[i] == labels[j] ? 1 : 0)
-                a.append(labels[i])
-                b.append(labels[j])
+    do {
+        try embeddings.withUnsafeBufferPointer { e in
+            try PairBlocks.forEachBand(e.baseAddress!, count: n, dimension: dimension) { start, rows, gram in
+                s.removeAll(keepingCapacity: true); l.removeAll(keepingCapacity: true)
+                a.removeAll(keepingCapacity: true); b.removeAll(keepingCapacity: true)
+                for r in 0..<rows {
+                    let i = start + r
+                    for j in (i + 1)..<max(n, i + 1) {
+                        s.append(gram[r * n + j])
+                        l.append(labels[i] == labels[j] ? 1 : 0)
+                        a.append(labels[i])
+                        b.append(labels[j])
+                    }
+                }
+                try scores.writeRows(at: written, s)
+                try labelSet.writeRows(at: written, l)
+                try leftSet.writeRows(at: written, a)
+                try rightSet.writeRows(at: written, b)
+                written += s.count
+                progress?(written, total)
             }
         }
-        try scores.writeRows(at: written, s)
-        try labelSet.writeRows(at: written, l)
-        try leftSet.writeRows(at: written, a)
-        try rightSet.writeRows(at: written, b)
-        written += s.count
-        row += rows
-        progress?(written, total)
+    } catch let error as DataError {
+        throw error
+    } catch {
+        throw DataError(file: path, "\(error)")
     }
     scores.close(); labelSet.close(); leftSet.close(); rightSet.close()
     try writer.close()

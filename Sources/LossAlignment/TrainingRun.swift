@@ -266,12 +266,6 @@ public final class TrainingRun {
         }
     }
 
-    /// Embeds images and scores all pairs (i < j) with identities.
-    static func allPairs(_ model: EmbeddingNetwork, _ images: ImageSet) throws -> ScoreSet<Float> {
-        let embeddings = images.pixels.withUnsafeBufferPointer { model.embed($0, count: images.count) }
-        return try Verification.allPairsScores(embeddings: embeddings, dimension: model.embeddingSize, labels: images.labels)
-    }
-
     /// Embeds images and scores all pairs (i < j) without identities (validation).
     static func allPairSimilarities(_ model: EmbeddingNetwork, _ images: ImageSet) -> (genuine: [Float], impostor: [Float]) {
         let embeddings = images.pixels.withUnsafeBufferPointer { model.embed($0, count: images.count) }

@@ -101,9 +101,8 @@ extension TrainingRun {
         history = FileHandle(forWritingAtPath: historyPath)
         history?.seekToEndOfFile()
         defer { try? history?.close() }
-        if config.children > 1 { BLAS.threads = 1 }
-        let parallel = config.children > 1
         log("training \(config.children) \(config.network.uppercased()) child model(s), \(config.lossControl == "ala" ? "ALA" : "fixed") loss, target \(metric), \(config.steps) steps of \(config.identitiesPerBatch)x\(config.samplesPerIdentity); train \(Set(trainLabels).count) identities / \(trainLabels.count) samples\(streams.isEmpty ? "" : " (streamed)"), validation \(Set(validation.labels).count) / \(validation.count), test \(Set(test.labels).count) / \(test.count)")
+        log("compute: \(Compute.summary); results do not depend on the thread count")
         while step < config.steps {
             let chunk = min(config.interval, config.steps - step)
             // Each child writes only its own slot; buffers avoid exclusivity traps across threads.
@@ -136,7 +135,8 @@ extension TrainingRun {
                 }
                 losses[c] = total / Float(chunk)
             }
-            if parallel { DispatchQueue.concurrentPerform(iterations: n, execute: work) } else { work(0) }
+            // Children run as parts (one per thread); inside a child, layers then run in turn.
+            Compute.forEachPart(n, work)
             let t1 = DispatchTime.now().uptimeNanoseconds
             trainingSeconds += Double(t1 - t0) * 1e-9
             if let error = dataErrors.compactMap({ $0 }).first { throw .data(error) }
@@ -145,7 +145,7 @@ extension TrainingRun {
             let validate: (Int) -> Void = { c in
                 do { records[c] = try self.validate(child: c) } catch { errors[c] = "\(error)" }
             }
-            if parallel { DispatchQueue.concurrentPerform(iterations: n, execute: validate) } else { validate(0) }
+            Compute.forEachPart(n, validate)
             let t2 = DispatchTime.now().uptimeNanoseconds
             validationSeconds += Double(t2 - t1) * 1e-9
             if let error = errors.compactMap({ $0 }).first { throw .usage("validation failed: \(error)") }
@@ -278,9 +278,15 @@ extension TrainingRun {
         do {
             let saved = evaluator.state()
             try evaluator.restore(contents.states[0])
-            let set = try Self.allPairs(evaluator.model, test)
+            let embeddings = test.pixels.withUnsafeBufferPointer { evaluator.model.embed($0, count: test.count) }
             try evaluator.restore(saved)
-            try ScoresHDF5.write(path: directory.appendingPathComponent("scores.h5").path, scoreSet: set)
+            // The same writer as `alaverify score`, so that it reproduces this file byte for byte.
+            let scoresPath = directory.appendingPathComponent("scores.h5").path
+            try writeAllPairScores(path: scoresPath, embeddings: embeddings, dimension: evaluator.model.embeddingSize,
+                                   labels: test.labels)
+            guard case .float(let set) = try ScoresHDF5.read(path: scoresPath) else {
+                throw DataError(file: scoresPath, "the scores written are not float32")
+            }
             let metrics = try SortedScores(set).evaluate(EvaluationOptions(
                 metrics: [.frrAtFAR(1e-2), .frrAtFAR(1e-3), .frrAtFAR(1e-4)], replicates: 200, seed: config.seed))
             return RunSummary(

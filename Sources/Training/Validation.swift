@@ -4,7 +4,7 @@ import ScoreMetrics
 public enum Verification {
     /// All-pairs cosine scores (i < j) of unit-norm embeddings `[N, dimension]`, split into
     /// genuine (same label) and impostor comparisons, with comparison identities.
-    /// - Complexity: O(N^2 * dimension) in sgemm blocks of 256 rows; O(N^2) memory for the scores.
+    /// - Complexity: O(N^2 * dimension) in the tiles of `PairBlocks`; O(N^2) memory for the scores.
     public static func allPairsScores(embeddings: [Float], dimension: Int, labels: [Int32]) throws -> ScoreSet<Float> {
         let (genuine, impostor) = allPairSimilarities(embeddings: embeddings, dimension: dimension, labels: labels)
         // The identities follow the same (i, j) order as the scores, so a label-only pass rebuilds them.
@@ -24,7 +24,7 @@ public enum Verification {
 
     /// All-pairs cosine scores (i < j) of unit-norm embeddings split by class, without identities,
     /// into arrays sized up front (what validation needs every K steps).
-    /// - Complexity: O(N^2 * dimension) in sgemm blocks of 256 rows; O(N^2) memory for the scores.
+    /// - Complexity: O(N^2 * dimension) in the tiles of `PairBlocks`; O(N^2) memory for the scores.
     public static func allPairSimilarities(embeddings: [Float], dimension d: Int, labels: [Int32]) -> (genuine: [Float], impostor: [Float]) {
         let n = labels.count
         precondition(embeddings.count == n * d, "\(embeddings.count) values for \(n) embeddings of \(d)")
@@ -33,20 +33,12 @@ public enum Verification {
         let genuineCount = perLabel.values.reduce(0) { $0 + $1 * ($1 - 1) / 2 }
         var genuine = [Float](repeating: 0, count: genuineCount)
         var impostor = [Float](repeating: 0, count: n * (n - 1) / 2 - genuineCount)
-        let block = 256
-        let gram = Tensor(Shape(max(1, min(block, n)), max(n, 1)))
         var gi = 0, ii = 0
         labels.withUnsafeBufferPointer { labels in
             genuine.withUnsafeMutableBufferPointer { g in
                 impostor.withUnsafeMutableBufferPointer { imp in
                     embeddings.withUnsafeBufferPointer { e in
-                        var start = 0
-                        while start < n {
-                            let rows = min(block, n - start)
-                            gram.reshape(Shape(rows, n))
-                            BLAS.gemm(transB: true, m: rows, n: n, k: d, e.baseAddress! + start * d, lda: d,
-                                      e.baseAddress!, ldb: d, gram.pointer, ldc: n)
-                            let p = gram.pointer
+                        PairBlocks.forEachBand(e.baseAddress!, count: n, dimension: d) { start, rows, p in
                             for r in 0..<rows {
                                 let i = start + r
                                 let li = labels[i]
@@ -57,7 +49,6 @@ public enum Verification {
                                     j += 1
                                 }
                             }
-                            start += rows
                         }
                     }
                 }
@@ -71,5 +62,44 @@ public enum Verification {
         let embeddings = images.pixels.withUnsafeBufferPointer { model.embed($0, count: images.count, batchSize: batchSize) }
         let set = try allPairsScores(embeddings: embeddings, dimension: model.embeddingSize, labels: images.labels)
         return try SortedScores(set).evaluate(EvaluationOptions(metrics: metrics, interval: .none))
+    }
+}
+
+/// The all-pairs similarity matrix `E E^T` of `n` embeddings, computed band by band in a fixed
+/// grid of `tile` x `tile` blocks (one single-threaded sgemm each, blocks run as parts on
+/// `Compute.threads` threads).
+///
+/// A similarity's bits depend on the sgemm shape and on where it falls in it, so every caller
+/// that must agree — validation, the run's test scores, `alaverify score`, a shard of the pair
+/// matrix — goes through this grid: pair (i, j) always comes from block (i / tile, j / tile) of
+/// the same shape, whatever else is computed.
+public enum PairBlocks {
+    /// Rows and columns per block.
+    public static let tile = 256
+
+    /// Calls `body(start, rows, gram)` for each band of `tile` rows in order, where row `r` of
+    /// `gram` (stride `count`) holds the similarities of embedding `start + r` with every `j >=
+    /// start` (columns below `start` are not computed).
+    /// - Complexity: O(count^2 * dimension / 2) time; O(tile * count) memory.
+    public static func forEachBand(
+        _ embeddings: UnsafePointer<Float>, count n: Int, dimension d: Int,
+        _ body: (_ start: Int, _ rows: Int, _ gram: UnsafePointer<Float>) throws -> Void
+    ) rethrows {
+        guard n > 0 else { return }
+        let gram = Tensor(Shape(min(tile, n), n))
+        let p = gram.pointer
+        var start = 0
+        while start < n {
+            let rows = min(tile, n - start)
+            let columnBlocks = (n - start + tile - 1) / tile
+            Compute.forEachPart(columnBlocks) { b in
+                let c0 = start + b * tile
+                let cols = min(tile, n - c0)
+                BLAS.gemm(transB: true, m: rows, n: cols, k: d, embeddings + start * d, lda: d, embeddings + c0 * d, ldb: d,
+                          p + c0, ldc: n, split: false)
+            }
+            try body(start, rows, UnsafePointer(p))
+            start += rows
+        }
     }
 }

@@ -47,17 +47,25 @@ struct TrainFailure: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// A score file's rows as sortable tuples: label, left and right identity, and the score's bits.
-/// Two files hold the same comparisons exactly when these multisets are equal.
-func scoreRows(_ path: String) throws -> [[Int64]] {
+/// The columns of a scores file: score bits, labels, left and right identities, in file order.
+struct ScoreColumns: Equatable {
+    var scores: [UInt32]
+    var labels: [UInt8]
+    var left: [Int32]
+    var right: [Int32]
+    var count: Int { scores.count }
+}
+
+/// A score file's rows in file order, the scores as bit patterns: two files hold the same
+/// comparisons in the same order, bit for bit, exactly when these are equal.
+func scoreRows(_ path: String) throws -> ScoreColumns {
     let file = try HDF5File(path: path)
     let scores: [Float] = try file.dataset("/scores/score").read()
     let labels: [UInt8] = try file.dataset("/scores/label").read()
     let left: [Int32] = try file.dataset("/scores/left_identity").read()
     let right: [Int32] = try file.dataset("/scores/right_identity").read()
     #expect(labels.count == scores.count && left.count == scores.count && right.count == scores.count)
-    return scores.indices.map { [Int64(labels[$0]), Int64(left[$0]), Int64(right[$0]), Int64(scores[$0].bitPattern)] }
-        .sorted { $0.lexicographicallyPrecedes($1) }
+    return ScoreColumns(scores: scores.map(\.bitPattern), labels: labels, left: left, right: right)
 }
 
 /// Every float of a training state as bit patterns (weights, optimizer and loss state, Phi).

@@ -73,7 +73,7 @@ let allocCount: Counter? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "alaver
     unsafeBitCast($0, to: Counter.self)
 }
 
-BLAS.threads = options.threads
+Compute.threads = options.threads
 let (train, test) = try load()
 let model = try build(options.model)
 let k = 8

@@ -1,0 +1,101 @@
+import CBLAS
+import Dispatch
+import Foundation
+
+/// The threads alaverify's own parallel loops use, and the rule that keeps every result
+/// independent of their number.
+///
+/// OpenBLAS always runs single-threaded: its x86-64 kernels (Haswell, Zen, SkylakeX...) compute
+/// an output element with a different rounding depending on where the element falls in the tile
+/// grid, and that grid depends on how many threads share the product — so a threaded sgemm gives
+/// other bits with 1 and with 2 threads. Instead, work is cut into parts fixed by the problem's
+/// size alone (rows of a product, samples of a batch, blocks of a pair matrix); the thread count
+/// only decides which thread runs which part, never how the work is cut or summed.
+public enum Compute {
+    /// Threads for parallel parts: `ALAVERIFY_THREADS`, else `OPENBLAS_NUM_THREADS` (the setting
+    /// users know from numpy), else one per active core; at least 1. Results do not depend on it.
+    public static var threads: Int {
+        get { _ = blasSingleThreaded; return configuredThreads }
+        set { _ = blasSingleThreaded; configuredThreads = max(1, newValue) }
+    }
+
+    nonisolated(unsafe) private static var configuredThreads: Int = defaultThreads()
+
+    /// The thread count from the environment (see `threads`).
+    public static func defaultThreads(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+        for key in ["ALAVERIFY_THREADS", "OPENBLAS_NUM_THREADS"] {
+            if let text = environment[key], let n = Int(text.trimmingCharacters(in: .whitespaces)), n >= 1 { return n }
+        }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// Set once, before the first product: OpenBLAS must never split a product between threads.
+    private static let blasSingleThreaded: Void = { openblas_set_num_threads(1) }()
+
+    /// Makes sure OpenBLAS runs single-threaded (called before every product; a cheap check after the first).
+    @inline(__always) static func ensureSerialBLAS() { _ = blasSingleThreaded }
+
+    /// Runs `body(part)` for every part in `0..<count`, on up to `threads` threads (in turn when
+    /// there is one thread, or when called from inside another part: parts never nest threads).
+    ///
+    /// `body` must write only what belongs to its part; combining parts is the caller's job, in a
+    /// fixed order, so that the result does not depend on which thread ran which part.
+    public static func forEachPart(_ count: Int, _ body: (Int) -> Void) {
+        guard count > 0 else { return }
+        let workers = min(threads, count)
+        if workers <= 1 || ParallelRegion.isActive {
+            for p in 0..<count { body(p) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            ParallelRegion.run {
+                var p = w
+                while p < count {
+                    body(p)
+                    p += workers
+                }
+            }
+        }
+    }
+
+    /// The half-open range of part `part` when `count` items are cut into `parts` nearly equal,
+    /// contiguous parts (earlier parts are never larger than later ones by more than one item).
+    @inline(__always)
+    public static func range(of part: Int, parts: Int, count: Int) -> Range<Int> {
+        (part * count / parts)..<((part + 1) * count / parts)
+    }
+}
+
+/// Whether the current thread is running a part of `Compute.forEachPart` (a thread-local flag).
+enum ParallelRegion {
+    private static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
+
+    static var isActive: Bool { pthread_getspecific(key) != nil }
+
+    static func run(_ body: () -> Void) {
+        let previous = pthread_getspecific(key)
+        pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(key, previous) }
+        body()
+    }
+}
+
+extension Compute {
+    /// The OpenBLAS kernel set in use (`Zen`, `Haswell`, `SkylakeX`...), chosen by the CPU when the
+    /// library loads or forced by `OPENBLAS_CORETYPE`.
+    public static var blasCore: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
+    /// One line for logs: `2 threads (ALAVERIFY_THREADS), OpenBLAS kernels for Zen, single-threaded calls`.
+    public static var summary: String {
+        let env = ProcessInfo.processInfo.environment
+        let source = env["ALAVERIFY_THREADS"] != nil ? "ALAVERIFY_THREADS" : (env["OPENBLAS_NUM_THREADS"] != nil ? "OPENBLAS_NUM_THREADS" : "cores")
+        return "\(threads) thread\(threads == 1 ? "" : "s") (\(source)), OpenBLAS kernels for \(blasCore), single-threaded calls"
+    }
+}
