@@ -1,8 +1,11 @@
-/// Batch normalisation over all axes but the channel axis (`[N, C]` or `[N, C, H, W]`), with a
-/// learned scale and shift and running statistics for inference.
+/// Batch normalisation over all axes but the channel axis (`[N, C]`, i.e. BatchNorm1d, or
+/// `[N, C, H, W]`, BatchNorm2d), with a learned scale and shift and running statistics for
+/// inference.
 ///
-/// Batch statistics are computed in two passes (mean, then mean squared deviation) with
-/// per-plane Float partial sums combined in Double.
+/// Batch statistics are computed in two passes (mean, then mean squared deviation). Samples run
+/// as parts on `Compute.threads` threads; each part sums its planes (Float partial sums per plane,
+/// accumulated in Double) and the parts' sums are added in part order, so the statistics do not
+/// depend on the thread count.
 public final class BatchNorm: Layer {
     /// Channels (features).
     public let channels: Int
@@ -23,9 +26,12 @@ public final class BatchNorm: Layer {
     private let inputGradient = Tensor()
     private let mean: Tensor
     private let inverseStd: Tensor
-    private let sumA: Tensor
-    private let sumB: Tensor
-    private var accumulator: [Double]
+    /// Per-channel terms of the backward pass.
+    private let termA: Tensor
+    private let termB: Tensor
+    /// `[parts, channels]` partial sums of one reduction, then of a second one.
+    private var partialA: [Double] = []
+    private var partialB: [Double] = []
     private var trainingMode = true
 
     /// Creates the layer.
@@ -41,42 +47,61 @@ public final class BatchNorm: Layer {
         runningVariance.fill(1)
         mean = Tensor(Shape(channels))
         inverseStd = Tensor(Shape(channels))
-        sumA = Tensor(Shape(channels))
-        sumB = Tensor(Shape(channels))
-        accumulator = [Double](repeating: 0, count: channels)
+        termA = Tensor(Shape(channels))
+        termB = Tensor(Shape(channels))
     }
 
     public func outputShape(for s: Shape) -> Shape? { s.c == channels && s.rank >= 2 ? s : nil }
 
-    /// Per-channel sums of `x - center[c]` (`squared`: of its square) over the batch and
-    /// positions, in Double via per-plane (or per-row) Float partial sums.
-    private func channelSums(_ x: UnsafePointer<Float>, n: Int, spatial: Int, center: UnsafePointer<Float>?, squared: Bool,
-                             into out: Tensor) {
-        let o = out.pointer
-        accumulator.withUnsafeMutableBufferPointer { acc in
-            for c in 0..<channels { acc[c] = 0 }
-            if spatial == 1 {
-                let a = sumA.pointer
-                for i in 0..<n {
-                    let row = x + i * channels
-                    if let m = center {
-                        for c in 0..<channels { let d = row[c] - m[c]; a[c] = squared ? d * d : d }
+    /// Per-channel sums over the batch, part by part, then added in part order into `out`:
+    /// `sum x - center` (`squared`: its square) when `second` is nil, else `sum x * second`.
+    private func channelSums(
+        _ x: UnsafePointer<Float>, n: Int, spatial: Int, center: UnsafePointer<Float>?, squared: Bool,
+        times second: UnsafePointer<Float>? = nil, into out: UnsafeMutablePointer<Float>, partials: inout [Double]
+    ) {
+        let parts = Compute.sampleParts(n), channels = self.channels
+        if partials.count < parts * channels { partials = [Double](repeating: 0, count: parts * channels) }
+        partials.withUnsafeMutableBufferPointer { acc in
+            let acc = acc.baseAddress!
+            Compute.forEachPart(parts) { part in
+                let a = acc + part * channels
+                for c in 0..<channels { a[c] = 0 }
+                for i in Compute.range(of: part, parts: parts, count: n) {
+                    if spatial == 1 {
+                        let row = x + i * channels
+                        for c in 0..<channels {
+                            let v: Float
+                            if let y = second {
+                                v = row[c] * y[i * channels + c]
+                            } else if let m = center {
+                                let d = row[c] - m[c]
+                                v = squared ? d * d : d
+                            } else {
+                                v = row[c]
+                            }
+                            a[c] += Double(v)
+                        }
                     } else {
-                        for c in 0..<channels { a[c] = row[c] }
-                    }
-                    for c in 0..<channels { acc[c] += Double(a[c]) }
-                }
-            } else {
-                for i in 0..<n {
-                    for c in 0..<channels {
-                        let p = x + (i * channels + c) * spatial
-                        let m = center?[c] ?? 0
-                        let s = squared ? vectorSquaredDeviation(p, spatial, center: m) : vectorSum(p, spatial)
-                        acc[c] += Double(s)
+                        for c in 0..<channels {
+                            let off = (i * channels + c) * spatial
+                            let s: Float
+                            if let y = second {
+                                s = vectorDot(x + off, y + off, spatial)
+                            } else if squared {
+                                s = vectorSquaredDeviation(x + off, spatial, center: center?[c] ?? 0)
+                            } else {
+                                s = vectorSum(x + off, spatial)
+                            }
+                            a[c] += Double(s)
+                        }
                     }
                 }
             }
-            for c in 0..<channels { o[c] = Float(acc[c]) }
+            for c in 0..<channels {
+                var total = 0.0
+                for part in 0..<parts { total += acc[part * channels + c] }
+                out[c] = Float(total)
+            }
         }
     }
 
@@ -88,12 +113,13 @@ public final class BatchNorm: Layer {
         normalized.reshape(x.shape)
         let (mu, inv) = (mean.pointer, inverseStd.pointer)
         if context.training {
-            channelSums(x.pointer, n: n, spatial: spatial, center: nil, squared: false, into: mean)
+            channelSums(x.pointer, n: n, spatial: spatial, center: nil, squared: false, into: mu, partials: &partialA)
             for c in 0..<channels { mu[c] /= Float(m) }
-            channelSums(x.pointer, n: n, spatial: spatial, center: UnsafePointer(mu), squared: true, into: sumB)
+            channelSums(x.pointer, n: n, spatial: spatial, center: UnsafePointer(mu), squared: true, into: termB.pointer,
+                        partials: &partialB)
             let momentum = self.momentum
             for c in 0..<channels {
-                let variance = sumB[c] / Float(m)
+                let variance = termB[c] / Float(m)
                 inv[c] = 1 / (variance + epsilon).squareRoot()
                 let unbiased = m > 1 ? variance * Float(m) / Float(m - 1) : variance
                 runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mu[c]
@@ -106,17 +132,18 @@ public final class BatchNorm: Layer {
             }
         }
         let (src, y, xh, g, b) = (x.pointer, output.pointer, normalized.pointer, scale.value.pointer, shift.value.pointer)
-        if spatial == 1 {
-            for i in 0..<n {
-                let off = i * channels
-                for c in 0..<channels {
-                    let h = (src[off + c] - mu[c]) * inv[c]
-                    xh[off + c] = h
-                    y[off + c] = g[c] * h + b[c]
+        let channels = self.channels, parts = Compute.sampleParts(n)
+        Compute.forEachPart(parts) { part in
+            for i in Compute.range(of: part, parts: parts, count: n) {
+                if spatial == 1 {
+                    let off = i * channels
+                    for c in 0..<channels {
+                        let h = (src[off + c] - mu[c]) * inv[c]
+                        xh[off + c] = h
+                        y[off + c] = g[c] * h + b[c]
+                    }
+                    continue
                 }
-            }
-        } else {
-            for i in 0..<n {
                 for c in 0..<channels {
                     let off = (i * channels + c) * spatial
                     let (mc, ic, gc, bc) = (mu[c], inv[c], g[c], b[c])
@@ -135,24 +162,10 @@ public final class BatchNorm: Layer {
         let n = dy.shape.n, spatial = dy.shape.h * dy.shape.w, m = Float(n * spatial)
         inputGradient.reshape(dy.shape)
         let (g, xh, dx) = (dy.pointer, normalized.pointer, inputGradient.pointer)
-        // sumA = sum dy, sumB = sum dy * xhat, per channel.
-        let (sg, sgh) = (sumA.pointer, sumB.pointer)
-        sg.update(repeating: 0, count: channels)
-        sgh.update(repeating: 0, count: channels)
-        if spatial == 1 {
-            for i in 0..<n {
-                let off = i * channels
-                for c in 0..<channels { sg[c] += g[off + c]; sgh[c] += g[off + c] * xh[off + c] }
-            }
-        } else {
-            for i in 0..<n {
-                for c in 0..<channels {
-                    let off = (i * channels + c) * spatial
-                    sg[c] += vectorSum(g + off, spatial)
-                    sgh[c] += vectorDot(g + off, xh + off, spatial)
-                }
-            }
-        }
+        // termA = sum dy, termB = sum dy * xhat, per channel.
+        let (sg, sgh) = (termA.pointer, termB.pointer)
+        channelSums(g, n: n, spatial: spatial, center: nil, squared: false, into: sg, partials: &partialA)
+        channelSums(g, n: n, spatial: spatial, center: nil, squared: false, times: xh, into: sgh, partials: &partialB)
         let (gamma, inv) = (scale.value.pointer, inverseStd.pointer)
         for c in 0..<channels {
             shift.gradient[c] += sg[c]
@@ -162,13 +175,14 @@ public final class BatchNorm: Layer {
             mean[c] = gamma[c] * inv[c]
         }
         let k = mean.pointer
-        if spatial == 1 {
-            for i in 0..<n {
-                let off = i * channels
-                for c in 0..<channels { dx[off + c] = k[c] * (g[off + c] - sg[c] - xh[off + c] * sgh[c]) }
-            }
-        } else {
-            for i in 0..<n {
+        let channels = self.channels, parts = Compute.sampleParts(n)
+        Compute.forEachPart(parts) { part in
+            for i in Compute.range(of: part, parts: parts, count: n) {
+                if spatial == 1 {
+                    let off = i * channels
+                    for c in 0..<channels { dx[off + c] = k[c] * (g[off + c] - sg[c] - xh[off + c] * sgh[c]) }
+                    continue
+                }
                 for c in 0..<channels {
                     let off = (i * channels + c) * spatial
                     let (kc, a, b) = (k[c], sg[c], sgh[c])

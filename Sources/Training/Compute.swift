@@ -58,6 +58,17 @@ public enum Compute {
         }
     }
 
+    /// Runs `body(range)` over `count` elements cut into ranges of 2^16 (a multiple of 8) as
+    /// parts: for elementwise work, whose results do not depend on the cut at all.
+    @inline(__always) public static func forEachRange(_ count: Int, _ body: (Range<Int>) -> Void) {
+        let chunk = 1 << 16
+        if count <= chunk { body(0..<count); return }
+        forEachPart((count + chunk - 1) / chunk) { p in body((p * chunk)..<min(count, (p + 1) * chunk)) }
+    }
+
+    /// The parts a batch of `n` samples is cut into: at most 8, a function of `n` only.
+    @inline(__always) public static func sampleParts(_ n: Int) -> Int { max(1, min(n, 8)) }
+
     /// The half-open range of part `part` when `count` items are cut into `parts` nearly equal,
     /// contiguous parts (earlier parts are never larger than later ones by more than one item).
     @inline(__always)

@@ -15,6 +15,7 @@ struct Options {
     var threads = 2
     var mode = "throughput"
     var trainSteps = 1000
+    var loss = "pairwise"
 }
 
 var options = Options()
@@ -31,6 +32,7 @@ while let a = args.next() {
     case "--threads": options.threads = Int(v)!
     case "--mode": options.mode = v
     case "--train-steps": options.trainSteps = Int(v)!
+    case "--loss": options.loss = v
     default: fatalError("unknown option \(a)")
     }
 }
@@ -64,6 +66,7 @@ func build(_ name: String) throws -> EmbeddingNetwork {
     switch name {
     case "mlp": return try MLPConfiguration(hidden: [512, 256], embedding: 128).build(seed: 1)
     case "cnn": return try CNNConfiguration(width: 32, stages: 3, embedding: 128).build(seed: 1)
+    case "resnet": return try ResNetConfiguration().build(seed: 1)
     default: fatalError("unknown model \(name)")
     }
 }
@@ -78,7 +81,11 @@ let (train, test) = try load()
 let model = try build(options.model)
 let k = 8
 let source = try PKSampler(data: train, identitiesPerBatch: options.batch / k, samplesPerIdentity: k, seed: 2)
-let trainer = try Trainer(model: model, loss: PairwiseBinnedLoss(), optimizer: .adamW(weightDecay: 1e-4),
+var lossRNG = SeededGenerator(seed: 4)
+let trainLoss: any VerificationLoss = options.loss == "cosface"
+    ? MarginSoftmaxLoss(classes: train.identities.count, dimension: model.embeddingSize, rng: &lossRNG)
+    : PairwiseBinnedLoss()
+let trainer = try Trainer(model: model, loss: trainLoss, optimizer: .adamW(weightDecay: options.loss == "cosface" ? 5e-4 : 1e-4),
                           schedule: LearningRateSchedule(base: 1e-3, warmupSteps: 100, totalSteps: max(options.trainSteps, 1)),
                           source: source, seed: 3)
 
@@ -107,6 +114,68 @@ if options.mode == "probe" {
     exit(0)
 }
 
+if options.mode == "layers" {
+    // Wall time of each top-level layer's forward and backward over a few steps.
+    var batch = Batch()
+    var src = source
+    let layers = model.body.layers
+    var fwd = [Double](repeating: 0, count: layers.count), bwd = fwd
+    var lossTime = 0.0
+    let g = Tensor()
+    func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+    for rep in 0..<(options.steps + 1) {
+        try src.next(into: &batch)
+        var ctx = ForwardContext(training: true)
+        var x = batch.inputs
+        var outs: [Tensor] = []
+        for (i, l) in layers.enumerated() {
+            let t0 = now(); x = l.forward(x, &ctx); if rep > 0 { fwd[i] += now() - t0 }
+            outs.append(x)
+        }
+        let t0 = now(); _ = trainLoss.compute(embeddings: x, labels: batch.labels, gradient: g); if rep > 0 { lossTime += now() - t0 }
+        var d = g
+        for i in stride(from: layers.count - 1, through: 0, by: -1) {
+            let t0 = now()
+            if i == 1 { layers[i].backwardParameters(d) } else if i > 1 { d = layers[i].backward(d) }
+            if rep > 0 { bwd[i] += now() - t0 }
+        }
+    }
+    // The sub-layers of each residual block, on the inputs the block saw.
+    var x = batch.inputs
+    var ctx = ForwardContext(training: true)
+    for l in layers {
+        if let b = l as? ResidualBlock {
+            var parts: [(String, any Layer)] = [("conv1", b.conv1), ("bn1", b.norm1), ("relu1", b.relu1), ("conv2", b.conv2), ("bn2", b.norm2)]
+            var y = x
+            var line = ""
+            for (name, sub) in parts {
+                let t0 = now(); y = sub.forward(y, &ctx); let tf = now() - t0
+                let t1 = now(); _ = sub.backward(y); let tb = now() - t1
+                line += String(format: "%@ %.1f/%.1f  ", name, tf * 1e3, tb * 1e3)
+            }
+            if let p = b.projection, let pn = b.projectionNorm {
+                parts = [("proj", p), ("proj_bn", pn)]
+                var z = x
+                for (name, sub) in parts {
+                    let t0 = now(); z = sub.forward(z, &ctx); let tf = now() - t0
+                    let t1 = now(); _ = sub.backward(z); let tb = now() - t1
+                    line += String(format: "%@ %.1f/%.1f  ", name, tf * 1e3, tb * 1e3)
+                }
+            }
+            print("block \(b.inChannels)->\(b.outChannels) (ms fwd/bwd): " + line)
+        }
+        x = l.forward(x, &ctx)
+    }
+    let k = Double(options.steps)
+    var total = lossTime
+    for (i, l) in layers.enumerated() {
+        print(String(format: "%2d %-28@ fwd %7.1f ms  bwd %7.1f ms", i, "\(type(of: l))" as NSString, fwd[i] / k * 1e3, bwd[i] / k * 1e3))
+        total += fwd[i] + bwd[i]
+    }
+    print(String(format: "loss %.1f ms; total %.1f ms per step = %.0f samples/s", lossTime / k * 1e3, total / k * 1e3, Double(options.batch) / (total / k)))
+    exit(0)
+}
+
 if options.mode == "throughput" {
     for _ in 0..<options.warmup { try trainer.trainStep() }
     var rates: [Double] = [], shares: [Double] = []
@@ -128,10 +197,10 @@ if options.mode == "throughput" {
     func median(_ v: [Double]) -> Double { let s = v.sorted(); return s[s.count / 2] }
     let alloc = allocCount == nil ? "null" : String(Double(allocations.max()!) / Double(options.steps))
     print("""
-    {"impl": "swift", "model": "\(options.model)", "batch": \(options.batch), "threads": \(options.threads), \
+    {"impl": "swift", "model": "\(options.model)", "loss": "\(options.loss)", "batch": \(options.batch), "threads": \(options.threads), \
     "parameters": \(model.parameterCount), "median_samples_per_s": \(median(rates)), \
     "samples_per_s": \(rates), "sgemm_share": \(median(shares)), "max_allocations_per_step": \(alloc), \
-    "loss": \(trainer.lastReport!.loss)}
+    "last_loss": \(trainer.lastReport!.loss)}
     """)
 } else {
     let metrics = [try Metric.parse("frr@far=1e-3"), try Metric.parse("frr@far=1e-2")]
