@@ -278,7 +278,7 @@ public struct ResNetConfiguration: Sendable, Equatable {
         var layers: [any Layer] = [
             InputNormalization(mean: inputMean, std: inputStd),
             Conv2d(inChannels: sampleShape.n, outChannels: width, kernel: 3, padding: 1, bias: false, rng: &rng),
-            BatchNorm(channels: width), ReLU(),
+            BatchNorm(channels: width, relu: true),
         ]
         var channels = width
         for stage in 0..<stages {

@@ -4,7 +4,8 @@ import ScoreMetrics
 ///
 ///     y = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))
 ///
-/// with `conv1` 3x3 at the block's stride, `conv2` 3x3, both without bias, and the shortcut the
+/// with `conv1` 3x3 at the block's stride, `conv2` 3x3, both without bias (bn1 applies the first
+/// ReLU in its own pass), and the shortcut the
 /// identity or, when the stride or the width changes, a 1x1 convolution at the stride followed
 /// by BatchNorm (the projection shortcut).
 public final class ResidualBlock: Layer {
@@ -16,7 +17,6 @@ public final class ResidualBlock: Layer {
     public let stride: Int
     public let conv1: Conv2d
     public let norm1: BatchNorm
-    public let relu1 = ReLU()
     public let conv2: Conv2d
     public let norm2: BatchNorm
     public let projection: Conv2d?
@@ -33,7 +33,7 @@ public final class ResidualBlock: Layer {
         self.outChannels = outChannels
         self.stride = stride
         conv1 = Conv2d(inChannels: inChannels, outChannels: outChannels, kernel: 3, stride: stride, padding: 1, bias: false, rng: &rng)
-        norm1 = BatchNorm(channels: outChannels)
+        norm1 = BatchNorm(channels: outChannels, relu: true)
         conv2 = Conv2d(inChannels: outChannels, outChannels: outChannels, kernel: 3, padding: 1, bias: false, rng: &rng)
         norm2 = BatchNorm(channels: outChannels)
         if stride != 1 || inChannels != outChannels {
@@ -57,7 +57,7 @@ public final class ResidualBlock: Layer {
 
     public func forward(_ x: Tensor, _ context: inout ForwardContext) -> Tensor {
         input = x
-        let a = relu1.forward(norm1.forward(conv1.forward(x, &context), &context), &context)
+        let a = norm1.forward(conv1.forward(x, &context), &context)
         let b = norm2.forward(conv2.forward(a, &context), &context)
         let s: Tensor
         if let projection, let projectionNorm {
@@ -92,7 +92,7 @@ public final class ResidualBlock: Layer {
             }
             while i < r.upperBound { d[i] = y[i] > 0 ? g[i] : 0; i += 1 }
         }
-        let main = conv1.backward(norm1.backward(relu1.backward(conv2.backward(norm2.backward(sumGradient)))))
+        let main = conv1.backward(norm1.backward(conv2.backward(norm2.backward(sumGradient))))
         let shortcut: Tensor
         if let projection, let projectionNorm {
             shortcut = projection.backward(projectionNorm.backward(sumGradient))

@@ -16,12 +16,15 @@ let residualCases: [LayerCase] = [
         var g = SeededGenerator(seed: 34)
         return Sequential([Linear(inputs: 6, outputs: 4, bias: false, rng: &g), BatchNorm(channels: 4), L2Normalize()])
     },
-    LayerCase("stem: input normalization, conv 3x3 from one channel, BN, ReLU", Shape(3, 1, 6, 6), eps: 1e-2) {
+    LayerCase("stem: input normalization, conv 3x3 from one channel, BN with ReLU", Shape(3, 1, 6, 6), eps: 1e-2) {
         var g = SeededGenerator(seed: 35)
         return Sequential([InputNormalization(mean: 127.5, std: 127.5),
                            Conv2d(inChannels: 1, outChannels: 2, kernel: 3, padding: 1, bias: false, rng: &g),
-                           BatchNorm(channels: 2), ReLU()])
+                           BatchNorm(channels: 2, relu: true)])
     },
+    LayerCase("batchnorm with ReLU [N, C, H, W]", Shape(3, 2, 3, 3), eps: 1e-3) { BatchNorm(channels: 2, relu: true) },
+    LayerCase("batchnorm with ReLU [N, C]", Shape(5, 3), eps: 1e-3) { BatchNorm(channels: 3, relu: true) },
+    LayerCase("batchnorm with ReLU, inference", Shape(3, 2, 2, 2), eps: 1e-3, training: false) { BatchNorm(channels: 2, relu: true) },
 ]
 
 @Test("finite-difference gradient check of the ResNet's parts", arguments: residualCases)

@@ -100,7 +100,7 @@ def main():
         loss = head(model(x), y)
         loss.backward()
         opt.step()
-        return float(loss)
+        return loss.item()
 
     model.train()
     for _ in range(a.warmup):

@@ -99,6 +99,8 @@ if options.mode == "probe" {
         print(label, Double((allocCount?() ?? 0) - before) / 10)
     }
     count("sgemm 256x512x1024") { BLAS.gemm(transB: true, m: 256, n: 512, k: 1024, a.pointer, lda: 1024, b.pointer, ldb: 1024, c.pointer, ldc: 512) }
+    count("forEachPart(2) empty") { Compute.forEachPart(2) { _ in } }
+    count("forEachPart(8) empty") { Compute.forEachPart(8) { _ in } }
     count("sgemm 8x8x8") { BLAS.gemm(m: 8, n: 8, k: 8, a.pointer, lda: 8, b.pointer, ldb: 8, c.pointer, ldc: 8) }
     var batch = Batch()
     var s2 = source
@@ -145,7 +147,7 @@ if options.mode == "layers" {
     var ctx = ForwardContext(training: true)
     for l in layers {
         if let b = l as? ResidualBlock {
-            var parts: [(String, any Layer)] = [("conv1", b.conv1), ("bn1", b.norm1), ("relu1", b.relu1), ("conv2", b.conv2), ("bn2", b.norm2)]
+            var parts: [(String, any Layer)] = [("conv1", b.conv1), ("bn1", b.norm1), ("conv2", b.conv2), ("bn2", b.norm2)]
             var y = x
             var line = ""
             for (name, sub) in parts {
