@@ -16,6 +16,16 @@ struct Options {
     var mode = "throughput"
     var trainSteps = 1000
     var loss = "pairwise"
+    var sampler = "pk"
+    var scale: Float = 30
+    var margin: Float = 0.35
+    var tailWeight: Float = 0
+    var tailFraction = 1e-3
+    var memory = 8192
+    var lr: Float = 1e-3
+    var warmupSteps = 100
+    var weightDecay: Float = -1
+    var heldPerIdentity = 16
 }
 
 var options = Options()
@@ -33,6 +43,16 @@ while let a = args.next() {
     case "--mode": options.mode = v
     case "--train-steps": options.trainSteps = Int(v)!
     case "--loss": options.loss = v
+    case "--sampler": options.sampler = v
+    case "--scale": options.scale = Float(v)!
+    case "--margin": options.margin = Float(v)!
+    case "--tail-weight": options.tailWeight = Float(v)!
+    case "--tail-fraction": options.tailFraction = Double(v)!
+    case "--memory": options.memory = Int(v)!
+    case "--lr": options.lr = Float(v)!
+    case "--warmup-steps": options.warmupSteps = Int(v)!
+    case "--weight-decay": options.weightDecay = Float(v)!
+    case "--held-per-identity": options.heldPerIdentity = Int(v)!
     default: fatalError("unknown option \(a)")
     }
 }
@@ -57,7 +77,7 @@ func load() throws -> (train: ImageSet, test: ImageSet) {
     for id in byId.keys.sorted() {
         var list = byId[id]!
         list.shuffle(using: &rng)
-        for i in list.prefix(16) { sp += hp[(i * 1024)..<((i + 1) * 1024)]; sl.append(id) }
+        for i in list.prefix(options.heldPerIdentity) { sp += hp[(i * 1024)..<((i + 1) * 1024)]; sl.append(id) }
     }
     return (try ImageSet(pixels: tp, labels: tl), try ImageSet(pixels: sp, labels: sl))
 }
@@ -80,13 +100,19 @@ Compute.threads = options.threads
 let (train, test) = try load()
 let model = try build(options.model)
 let k = 8
-let source = try PKSampler(data: train, identitiesPerBatch: options.batch / k, samplesPerIdentity: k, seed: 2)
+let source: any BatchSource = options.sampler == "random"
+    ? try ShuffledSampler(data: train, batchSize: options.batch, seed: 2)
+    : try PKSampler(data: train, identitiesPerBatch: options.batch / k, samplesPerIdentity: k, seed: 2)
 var lossRNG = SeededGenerator(seed: 4)
 let trainLoss: any VerificationLoss = options.loss == "cosface"
-    ? MarginSoftmaxLoss(classes: train.identities.count, dimension: model.embeddingSize, rng: &lossRNG)
+    ? MarginSoftmaxLoss(classes: train.identities.count, dimension: model.embeddingSize, scale: options.scale,
+                        cosMargin: options.margin,
+                        tail: options.tailWeight > 0 ? ImpostorTail(fraction: options.tailFraction, memoryCapacity: options.memory) : nil,
+                        tailWeight: options.tailWeight, rng: &lossRNG)
     : PairwiseBinnedLoss()
-let trainer = try Trainer(model: model, loss: trainLoss, optimizer: .adamW(weightDecay: options.loss == "cosface" ? 5e-4 : 1e-4),
-                          schedule: LearningRateSchedule(base: 1e-3, warmupSteps: 100, totalSteps: max(options.trainSteps, 1)),
+let decay = options.weightDecay >= 0 ? options.weightDecay : (options.loss == "cosface" ? 5e-4 : 1e-4)
+let trainer = try Trainer(model: model, loss: trainLoss, optimizer: .adamW(weightDecay: decay),
+                          schedule: LearningRateSchedule(base: options.lr, warmupSteps: options.warmupSteps, totalSteps: max(options.trainSteps, 1)),
                           source: source, seed: 3)
 
 if options.mode == "probe" {
@@ -104,7 +130,7 @@ if options.mode == "probe" {
     count("sgemm 8x8x8") { BLAS.gemm(m: 8, n: 8, k: 8, a.pointer, lda: 8, b.pointer, ldb: 8, c.pointer, ldc: 8) }
     var batch = Batch()
     var s2 = source
-    count("sampler") { s2.next(into: &batch) }
+    count("sampler") { try! s2.next(into: &batch) }
     var ctx = ForwardContext(training: true)
     count("forward") { _ = model.forward(batch.inputs, &ctx) }
     let g = Tensor()
@@ -205,11 +231,11 @@ if options.mode == "throughput" {
     "last_loss": \(trainer.lastReport!.loss)}
     """)
 } else {
-    let metrics = [try Metric.parse("frr@far=1e-3"), try Metric.parse("frr@far=1e-2")]
+    let metrics = [try Metric.parse("frr@far=1e-4"), try Metric.parse("frr@far=1e-3"), try Metric.parse("frr@far=1e-2")]
     func report(_ label: String) throws {
         let m = try Verification.evaluate(model: model, images: test, metrics: metrics)
-        let f3 = m.value(of: metrics[0]) ?? .nan, f2 = m.value(of: metrics[1]) ?? .nan
-        print("\(label): step \(trainer.step) FRR@1e-3 \(f3) FRR@1e-2 \(f2) EER \(m.eer?.value ?? .nan) AUC \(m.rocAUC ?? .nan)")
+        let f4 = m.value(of: metrics[0]) ?? .nan, f3 = m.value(of: metrics[1]) ?? .nan, f2 = m.value(of: metrics[2]) ?? .nan
+        print("\(label): step \(trainer.step) FRR@1e-4 \(f4) FRR@1e-3 \(f3) FRR@1e-2 \(f2) EER \(m.eer?.value ?? .nan) AUC \(m.rocAUC ?? .nan)")
     }
     print("train \(train.count) samples / \(train.identities.count) ids, test \(test.count) / \(test.identities.count) ids")
     try report("untrained")
