@@ -142,6 +142,54 @@ if options.mode == "probe" {
     exit(0)
 }
 
+if options.mode == "parity" {
+    // One training-mode forward and backward of the ResNet + CosFace on the first batch, written
+    // as raw float32 files for torch_parity.py to compare with PyTorch on the same weights.
+    var batch = Batch()
+    var src = source
+    try src.next(into: &batch)
+    var ctx = ForwardContext(training: true)
+    for p in model.parameters + trainLoss.trainableParameters { p.gradient.fill(0) }
+    let e = model.forward(batch.inputs, &ctx)
+    let g = Tensor()
+    let value = trainLoss.compute(embeddings: e, labels: batch.labels, gradient: g)
+    let embeddings = e.array
+    model.backward(g)
+    let dir = URL(fileURLWithPath: options.data + "/parity")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    func write(_ name: String, _ values: [Float]) throws {
+        try values.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: dir.appendingPathComponent(name + ".f32"))
+    }
+    var index: [String] = []
+    for p in model.parameters + trainLoss.trainableParameters {
+        try write("w-" + p.name, p.value.array)
+        try write("g-" + p.name, p.gradient.array)
+        index.append("\"\(p.name)\": \(p.value.shape.extents)")
+    }
+    try write("input", batch.inputs.array)
+    try write("embeddings", embeddings)
+    try Data(batch.labels.map { Int32($0) }.withUnsafeBufferPointer { Data(buffer: $0) }).write(to: dir.appendingPathComponent("labels.i32"))
+    try Data(("{\"loss\": \(value), \"batch\": \(batch.labels.count), \"classes\": \(train.identities.count), \"parameters\": {" + index.joined(separator: ", ") + "}}\n").utf8)
+        .write(to: dir.appendingPathComponent("index.json"))
+    print("wrote \(dir.path): loss \(value)")
+    exit(0)
+}
+
+if options.mode == "peak" {
+    // sgemm's rate on a 1024^3 product (cut into row blocks, run as parts on the threads).
+    let n = 1024
+    let a = Tensor(Shape(n, n)), b = Tensor(Shape(n, n)), c = Tensor(Shape(n, n))
+    for i in 0..<a.count { a[i] = Float(i % 7) * 0.1; b[i] = Float(i % 5) * 0.1 }
+    var best = Double.infinity
+    for _ in 0..<options.repeats {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<4 { BLAS.gemm(m: n, n: n, k: n, a.pointer, lda: n, b.pointer, ldb: n, c.pointer, ldc: n) }
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9 / 4)
+    }
+    print("{\"impl\": \"sgemm-peak\", \"threads\": \(options.threads), \"gflops\": \(2 * Double(n * n * n) / best * 1e-9)}")
+    exit(0)
+}
+
 if options.mode == "layers" {
     // Wall time of each top-level layer's forward and backward over a few steps.
     var batch = Batch()
