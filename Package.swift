@@ -1,4 +1,6 @@
-// swift-tools-version:5.9
+// swift-tools-version:6.0
+// 6.0: the code uses typed throws (SE-0413) and Swift Testing, which need the Swift 6 compiler;
+// it is written in the Swift 5 language mode.
 import PackageDescription
 
 let package = Package(
@@ -22,40 +24,46 @@ let package = Package(
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        // Pure Swift metric engine: depends on nothing.
-        .target(name: "ScoreMetrics"),
+        // Pure Swift helpers every target may use: ordered JSON, SHA-256, the seeded generator,
+        // atomic file writes, exit statuses. Depends on nothing.
+        .target(name: "AlaverifyBase"),
+        // Pure Swift metric engine: depends on the base only.
+        .target(name: "ScoreMetrics", dependencies: ["AlaverifyBase"]),
         // HDF5 wrapper, samples/pairs/scores files, score file parsers.
-        .target(name: "SampleData", dependencies: ["ScoreMetrics", "CHDF5", "CPNG", "CZlib"]),
+        .target(name: "SampleData", dependencies: ["AlaverifyBase", "ScoreMetrics", "CHDF5", "CPNG", "CZlib"]),
         // Tensors on BLAS, layers, optimizers, parametric verification losses, training loop.
-        .target(name: "Training", dependencies: ["CBLAS", "CKernels", "ScoreMetrics"]),
-        // Elementwise kernels compiled for AVX2 and the baseline, chosen at load time.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off"])]),
+        .target(name: "Training", dependencies: ["AlaverifyBase", "CBLAS", "CKernels", "ScoreMetrics"]),
+        // Elementwise kernels compiled for AVX2 and the baseline, chosen at load time; their
+        // floating-point settings are pragmas in the C file (no unsafeFlags).
+        .target(name: "CKernels"),
 
         // The ALA controller: policy network, REINFORCE, state features.
-        .target(name: "LossAlignment", dependencies: ["ScoreMetrics", "Training", "SampleData"]),
+        .target(name: "LossAlignment", dependencies: ["AlaverifyBase", "ScoreMetrics", "Training", "SampleData"]),
 
         // Protocol files (YAML) and CI gates against baselines.
         .target(name: "Protocols", dependencies: [
-            "ScoreMetrics", "SampleData", .product(name: "Yams", package: "Yams"),
+            "AlaverifyBase", "ScoreMetrics", "SampleData", .product(name: "Yams", package: "Yams"),
         ]),
 
         // libpng's classic API (tEXt chunks) behind a C function that owns the setjmp.
         .target(name: "CPNGText", dependencies: ["CPNG"]),
         // Plots (Cairo), PNG encoding (libpng), summary.md / metrics.json.
-        .target(name: "Reports", dependencies: ["ScoreMetrics", "CCairo", "CPNGText"]),
+        .target(name: "Reports", dependencies: ["AlaverifyBase", "ScoreMetrics", "CCairo", "CPNGText"]),
 
         .target(name: "AlaverifyCLI", dependencies: [
-            "ScoreMetrics", "SampleData", "Protocols", "Reports", "Training", "LossAlignment",
+            "AlaverifyBase", "ScoreMetrics", "SampleData", "Protocols", "Reports", "Training", "LossAlignment",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "alaverify", dependencies: ["AlaverifyCLI"]),
 
-        .testTarget(name: "ScoreMetricsTests", dependencies: ["ScoreMetrics"]),
-        .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "ScoreMetrics"]),
-        .testTarget(name: "LossAlignmentTests", dependencies: ["LossAlignment", "ScoreMetrics", "SampleData", "Training"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "ScoreMetrics"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["alaverify", "SampleData", "LossAlignment", "Training"]),
-        .testTarget(name: "ProtocolsTests", dependencies: ["Protocols", "ScoreMetrics", "SampleData", "alaverify"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "ScoreMetrics", "CPNG"]),
-    ]
+        .testTarget(name: "AlaverifyBaseTests", dependencies: ["AlaverifyBase"]),
+        .testTarget(name: "ScoreMetricsTests", dependencies: ["ScoreMetrics", "AlaverifyBase"]),
+        .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "ScoreMetrics", "AlaverifyBase"]),
+        .testTarget(name: "LossAlignmentTests", dependencies: ["LossAlignment", "ScoreMetrics", "SampleData", "Training", "AlaverifyBase"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "ScoreMetrics", "AlaverifyBase"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["alaverify", "SampleData", "LossAlignment", "Training", "AlaverifyBase"]),
+        .testTarget(name: "ProtocolsTests", dependencies: ["Protocols", "ScoreMetrics", "SampleData", "AlaverifyBase", "alaverify"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "ScoreMetrics", "AlaverifyBase", "CPNG"]),
+    ],
+    swiftLanguageModes: [.v5]
 )

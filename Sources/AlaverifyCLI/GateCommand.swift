@@ -1,3 +1,4 @@
+import AlaverifyBase
 import ArgumentParser
 import Foundation
 import Protocols
@@ -77,16 +78,6 @@ struct GateCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            try gate()
-        } catch let error as ProtocolError {
-            throw UsageError(error.description)
-        } catch let error as AtomicWriteError {
-            throw UsageError(error.description)
-        }
-    }
-
-    func gate() throws {
         if let junit { try requireWritableOutput(junit, "--junit") }
         if let markdown { try requireWritableOutput(markdown, "--markdown") }
         if updateBaseline, let baseline { try requireWritableOutput(baseline, "--baseline") }

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import ArgumentParser
 import Foundation
 import Reports
@@ -88,7 +89,7 @@ struct ReportCommand: ParsableCommand {
             do {
                 s = try PlotSeries.make(name: name, source: path, scores: set, options: options, axes: axes)
             } catch {
-                throw UsageError("\(path): \(error.description)")
+                throw ErrorInFile(file: path, error)
             }
             timer.lap("evaluate, thin, bin")
             for p in s.metrics.operatingPoints where !p.estimable || p.estimableBySubjects == false || !p.reachable {
@@ -115,18 +116,14 @@ struct ReportCommand: ParsableCommand {
         let training = histories.map { TrainingRunHistory(name: series[$0.index].name, index: $0.index, history: $0.history) }
         let command = (["alaverify"] + CommandLine.arguments.dropFirst().map(shellQuoted)).joined(separator: " ")
         timer.lap("wait for the input checksums")
-        let report: Report
-        do {
-            report = try Report.build(
-                series: series, axes: axes, training: training,
-                provenance: ReportProvenance(version: alaverifyVersion, command: command, inputs: provenance))
-        } catch {
-            throw InternalError("report: \(error.message)")
-        }
+        let report = try Report.build(
+            series: series, axes: axes, training: training,
+            provenance: ReportProvenance(version: alaverifyVersion, command: command, inputs: provenance))
         timer.lap("render and encode")
         for file in report.files {
-            try writeReportFile(file.bytes, name: file.name)
-            print((out as NSString).appendingPathComponent(file.name))
+            let path = (out as NSString).appendingPathComponent(file.name)
+            try AtomicFile.write(file.bytes, to: path)
+            print(path)
         }
         timer.lap("write")
     }
@@ -175,23 +172,6 @@ struct ReportCommand: ParsableCommand {
             return (path, try TrainingHistory.parse([UInt8](data)))
         } catch {
             throw DataError(file: path, location: error.line > 0 ? "line \(error.line)" : nil, error.message)
-        }
-    }
-
-    /// Writes to a temporary name in the output folder, then renames over the final name.
-    func writeReportFile(_ bytes: [UInt8], name: String) throws {
-        let final = (out as NSString).appendingPathComponent(name)
-        let temporary = (out as NSString).appendingPathComponent(".\(name).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: temporary))
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw UsageError("\(final): cannot write: \(reason(error))")
-        }
-        if rename(temporary, final) != 0 {
-            let message = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw UsageError("\(final): cannot write: \(message)")
         }
     }
 }

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import ArgumentParser
 import Foundation
 import LossAlignment

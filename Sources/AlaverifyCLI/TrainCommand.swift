@@ -1,3 +1,4 @@
+import AlaverifyBase
 import ArgumentParser
 import Foundation
 import LossAlignment
@@ -167,10 +168,10 @@ struct TrainCommand: ParsableCommand {
             config = try makeConfig()
         }
         let log: (String) -> Void = { line in print(line); fflush(stdout) }
-        let run = try cliErrors { () throws(RunError) in try TrainingRun(config: config, directory: dirURL, log: log) }
+        let run = try TrainingRun(config: config, directory: dirURL, log: log)
         run.showBar = isatty(1) != 0
-        if let policy, !resume { try cliErrors { () throws(RunError) in try run.warmStart(policy: policy) } }
-        let summary = try cliErrors { () throws(RunError) in try run.run(resume: resume, stopAfter: stopAfter) }
+        if let policy, !resume { try run.warmStart(policy: policy) }
+        let summary = try run.run(resume: resume, stopAfter: stopAfter)
         guard let finished = summary else {
             print("stopped after step \(stopAfter ?? 0) as asked; continue with: alaverify train --out \(directory) --resume")
             return
@@ -195,7 +196,7 @@ struct TrainCommand: ParsableCommand {
         var splitConfig = RunConfig.SplitConfig(train: 0.5, validation: 0.3, test: 0.2, seed: 7)
         if let protocolPath = `protocol` {
             let p: EvaluationProtocol
-            do { p = try EvaluationProtocol.load(path: protocolPath) } catch { throw UsageError("\(error)") }
+            p = try EvaluationProtocol.load(path: protocolPath)
             if dataPath == nil {
                 guard let protocolData = p.data else {
                     throw UsageError("\(protocolPath) has no 'data' key (its systems are score files); training needs a samples file: add data: F.h5 to the protocol or pass --data F.h5")
@@ -276,17 +277,5 @@ struct TrainCommand: ParsableCommand {
         }
         config.dataChecksum = checksum
         return config
-    }
-}
-
-/// Runs a training-run step, turning its errors into the CLI's exit codes (64 / 65).
-func cliErrors<T>(_ body: () throws(RunError) -> T) throws -> T {
-    do {
-        return try body()
-    } catch {
-        switch error {
-        case .usage(let m): throw UsageError(m)
-        case .data(let e): throw e
-        }
     }
 }

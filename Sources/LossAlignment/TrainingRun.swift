@@ -1,3 +1,4 @@
+import AlaverifyBase
 import Dispatch
 import Foundation
 import SampleData
@@ -5,7 +6,7 @@ import ScoreMetrics
 import Training
 
 /// A training run problem a user can act on (exit 64 for settings, 65 for data).
-public enum RunError: Error, Sendable, CustomStringConvertible {
+public enum RunError: AlaverifyError, Sendable {
     /// A setting that cannot work (bad target, unestimable target, incompatible policy...).
     case usage(String)
     /// Bad input data.
@@ -15,6 +16,13 @@ public enum RunError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .usage(let m): return m
         case .data(let e): return e.description
+        }
+    }
+
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .usage: return .usage
+        case .data: return .dataError
         }
     }
 }

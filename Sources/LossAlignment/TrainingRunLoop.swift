@@ -1,3 +1,4 @@
+import AlaverifyBase
 import Dispatch
 import Foundation
 import SampleData

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import Foundation
 import ScoreMetrics
 
@@ -46,7 +47,7 @@ public struct HistoryRecord: Sendable, Equatable {
 }
 
 /// A malformed `history.jsonl`: the 1-based line and what is wrong with it (line 0: the whole file).
-public struct HistoryError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct HistoryError: AlaverifyError, Sendable, Equatable {
     /// The line (1-based), or 0 when the problem is the file as a whole.
     public var line: Int
     /// What is wrong, and what was expected.
@@ -59,6 +60,7 @@ public struct HistoryError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     public var description: String { line > 0 ? "line \(line): \(message)" : message }
+    public var exitStatus: ExitStatus { .dataError }
 }
 
 /// A training run's validation history: what `alaverify train` writes to `RUN/history.jsonl`,

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import Foundation
 
 /// A metric named the way SPEC section 1 spells it: `frr@far=1e-4`, `far@frr=0.01`, `eer`,
@@ -80,12 +81,13 @@ public enum Metric: Hashable, Sendable, LosslessStringConvertible {
 }
 
 /// A metric spelling that could not be parsed.
-public struct MetricParseError: Error, Sendable, CustomStringConvertible {
+public struct MetricParseError: AlaverifyError, Sendable {
     /// The text as given.
     public var text: String
     /// What is wrong with it.
     public var reason: String
     public var description: String { "invalid metric '\(text)': \(reason)" }
+    public var exitStatus: ExitStatus { .usage }
 }
 
 /// Parses a decimal or exponent-style number (`0.001`, `1e-4`, `1E-4`); rejects anything else.

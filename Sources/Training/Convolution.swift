@@ -1,3 +1,4 @@
+import AlaverifyBase
 import ScoreMetrics
 
 /// A 2-D convolution `[N, Cin, H, W]` -> `[N, Cout, Ho, Wo]` with square kernels, stride and

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import CPNG
 import Foundation
 import ScoreMetrics

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+@testable import AlaverifyBase
+
+@Suite("SHA-256, the seeded generator, ordered JSON, atomic writes, exit statuses")
+struct BaseTests {
+    @Test("SHA-256 matches the FIPS 180-4 test vectors")
+    func sha256() {
+        #expect(SHA256.hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        let long = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
+        #expect(SHA256.hex(long) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        var split = SHA256()
+        split.update(long[0..<7])
+        split.update(long[7...])
+        #expect(split.hexDigest() == SHA256.hex(long))
+    }
+
+    @Test("a generator decoded from its encoding continues the same stream")
+    func generatorCoding() throws {
+        var rng = SeededGenerator(seed: 42, stream: 7)
+        _ = rng.next()
+        let data = try JSONEncoder().encode(rng)
+        var copy = try JSONDecoder().decode(SeededGenerator.self, from: data)
+        #expect(String(decoding: data, as: UTF8.self) == "\(rng.state)")
+        for _ in 0..<5 { #expect(copy.next() == rng.next()) }
+    }
+
+    @Test("JSON text keeps key order, round-trips doubles and writes inf as a string, NaN as null")
+    func jsonText() throws {
+        let value = JSONValue.object([
+            ("z", .int(3)), ("a", .number(0.1)), ("whole", .number(2)), ("inf", .double(.infinity)), ("nan", .double(.nan)),
+            ("list", .array([.bool(true), .null, .string("a\"b\n")])),
+        ])
+        let text = value.serialized(indent: nil)
+        #expect(text == #"{"z":3,"a":0.1,"whole":2.0,"inf":"inf","nan":null,"list":[true, null, "a\"b\n"]}"#)
+        #expect(try JSONValue.parse(Data(text.utf8)) == value)
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(Data("{\"a\": }".utf8)) }
+    }
+
+    @Test("atomic writes replace a file whole, refuse a missing folder with one line, and write devices in place")
+    func atomicWrites() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("alaverify-base-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("out.txt").path
+        try AtomicFile.write("first", to: path)
+        try AtomicFile.write(Array("second".utf8), to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "second")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["out.txt"])
+        let missing = folder.appendingPathComponent("no/such/out.txt").path
+        #expect(throws: AtomicWriteError(path: missing, reason: "No such file or directory")) { try AtomicFile.write("x", to: missing) }
+        #expect(AtomicWriteError(path: missing, reason: "r").description == "\(missing): cannot write: r")
+        try AtomicFile.write("discarded", to: "/dev/null")
+    }
+
+    @Test("an error keeps its exit status when a file is put in front of it")
+    func errorInFile() {
+        let inner = AtomicWriteError(path: "a", reason: "b")
+        let outer = ErrorInFile(file: "f.csv", inner)
+        #expect(outer.description == "f.csv: a: cannot write: b")
+        #expect(outer.exitStatus == .usage && ExitStatus.usage.rawValue == 64)
+        #expect(ExitStatus.allCases.map(\.rawValue) == [0, 1, 64, 65, 70])
+    }
+}
