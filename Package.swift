@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ScoreMetrics", "AlaverifyBase"]),
         .testTarget(name: "EndToEndTests", dependencies: ["alaverify", "SampleData", "LossAlignment", "Training", "AlaverifyBase"]),
         .testTarget(name: "ProtocolsTests", dependencies: ["Protocols", "ScoreMetrics", "SampleData", "AlaverifyBase", "alaverify"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "ScoreMetrics", "AlaverifyBase", "CPNG"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "ScoreMetrics", "AlaverifyBase", "CPNG", "CCairo"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -277,7 +277,7 @@ public struct TrainingTargetPlot: ReportFigure {
         legend.gap(6)
         legend.line("loss: mean over the steps since", indent: 0)
         legend.line("the previous validation", indent: 0)
-        return canvas.image()
+        return try canvas.image()
     }
 }
 
@@ -517,7 +517,7 @@ public struct TrainingParametersPlot: ReportFigure {
             legend.gap(8)
             legend.line("children \(shownChildren.count)...\(history.children.count - 1) not drawn", indent: 0)
         }
-        return canvas.image()
+        return try canvas.image()
     }
 }
 
@@ -728,7 +728,7 @@ public struct TrainingControllerPlot: ReportFigure {
         legend.heading("policy entropy", color: Color(hex: 0x6A3D9A))
         canvas.line(legendArea.x, legend.y - 4.5, legendArea.x + 26, legend.y - 4.5, Color(hex: 0x888888), width: 1, dash: [3, 3])
         legend.line("ln 3: uniform over the 3 actions")
-        return canvas.image()
+        return try canvas.image()
     }
 }
 

@@ -17,6 +17,34 @@ struct BaseTests {
         #expect(split.hexDigest() == SHA256.hex(long))
     }
 
+    @Test("SHA-256 test vectors, in one piece and in uneven pieces", arguments: [
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+    ])
+    func sha256(_ vector: (String, String)) {
+        var one = SHA256()
+        one.update(Array(vector.0.utf8))
+        #expect(one.hexDigest() == vector.1)
+        var pieces = SHA256()
+        let bytes = Array(vector.0.utf8)
+        var at = 0, step = 1
+        while at < bytes.count {
+            pieces.update(bytes[at..<min(at + step, bytes.count)])
+            at += step
+            step += 3
+        }
+        #expect(pieces.hexDigest() == vector.1)
+    }
+
+    @Test("SHA-256 of a million 'a'")
+    func sha256Million() {
+        var h = SHA256()
+        let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 1000)
+        for _ in 0..<1000 { h.update(chunk) }
+        #expect(h.hexDigest() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
     @Test("a generator decoded from its encoding continues the same stream")
     func generatorCoding() throws {
         var rng = SeededGenerator(seed: 42, stream: 7)
