@@ -92,3 +92,76 @@ struct BaseTests {
         #expect(ExitStatus.allCases.map(\.rawValue) == [0, 1, 64, 65, 70])
     }
 }
+
+/// A record with nested values, optionals and keys chosen at run time, for the JSON coders.
+private struct Sample: Codable, Equatable {
+    var name: String
+    var count: Int
+    var small: UInt8
+    var rate: Double
+    var weights: [Float]
+    var note: String?
+    var inner: Inner
+    var named: Named
+
+    struct Inner: Codable, Equatable {
+        var flag: Bool
+        var seed: UInt64
+    }
+
+    /// Values under keys taken from data, in the given order.
+    struct Named: Codable, Equatable {
+        var pairs: [(String, Int)]
+        init(_ pairs: [(String, Int)]) { self.pairs = pairs }
+        static func == (a: Named, b: Named) -> Bool { a.pairs.map(\.0) == b.pairs.map(\.0) && a.pairs.map(\.1) == b.pairs.map(\.1) }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: AnyCodingKey.self)
+            for (k, v) in pairs { try c.encode(v, forKey: AnyCodingKey(k)) }
+        }
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: AnyCodingKey.self)
+            pairs = try c.allKeys.map { ($0.stringValue, try c.decode(Int.self, forKey: $0)) }
+        }
+    }
+}
+
+@Suite("JSON coders that keep key order")
+struct JSONCodingTests {
+    @Test("keys come out in encoding order, nested and run-time keys included, and decode back equal")
+    func roundTrip() throws {
+        let value = Sample(
+            name: "a", count: -3, small: 7, rate: 0.25, weights: [1.5, -0], note: nil, inner: .init(flag: true, seed: 1 << 40),
+            named: .init([("zeta", 1), ("alpha", 2), ("mid", 3)]))
+        let json = try JSONValueEncoder().encode(value)
+        #expect(json.serialized(indent: nil)
+            == #"{"name":"a","count":-3,"small":7,"rate":0.25,"weights":[1.5, 0.0],"inner":{"flag":true,"seed":1099511627776},"named":{"zeta":1,"alpha":2,"mid":3}}"#)
+        #expect(try JSONValueDecoder().decode(Sample.self, from: json) == value)
+        #expect(try JSONValueDecoder().decode(Sample.self, from: try JSONValue.parse(Data(json.serialized().utf8))) == value)
+    }
+
+    @Test("non-finite doubles are written as SPEC writes them and read back")
+    func nonFinite() throws {
+        #expect(try JSONValueEncoder().encode([Double.infinity, -.infinity, .nan]).serialized(indent: nil) == #"["inf", "-inf", null]"#)
+        #expect(try JSONValueDecoder().decode([Double].self, from: .array([.string("inf"), .int(2)])) == [.infinity, 2])
+    }
+
+    @Test("a wrong type, a missing key or an integer that does not fit is a DecodingError naming the key", arguments: [
+        (#"{"flag":1,"seed":2}"#, "flag"),
+        (#"{"flag":true}"#, "seed"),
+        (#"{"flag":true,"seed":-1}"#, "seed"),
+        (#"{"flag":true,"seed":1.5}"#, "seed"),
+    ])
+    func decodingErrors(_ c: (String, String)) throws {
+        let json = try JSONValue.parse(Data(c.0.utf8))
+        do {
+            _ = try JSONValueDecoder().decode(Sample.Inner.self, from: json)
+            Issue.record("\(c.0) decoded")
+        } catch let error as DecodingError {
+            switch error {
+            case .typeMismatch(_, let context): #expect(context.codingPath.map(\.stringValue) == [c.1], "\(c.0)")
+            case .keyNotFound(let key, _): #expect(key.stringValue == c.1, "\(c.0)")
+            default: Issue.record("\(c.0): \(error)")
+            }
+        }
+    }
+}
