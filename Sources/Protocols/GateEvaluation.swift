@@ -194,13 +194,12 @@ public enum GateEvaluator {
             throw DataError(file: error.file, error.message.replacingOccurrences(of: "compute it (alaverify metrics --metric \(gate.metric) --json) or gate the score file", with: "recreate the baseline with --update-baseline"))
         }
         let b = baseReading.value!
-        let sign: Double = gate.metric.lowerIsBetter ? 1 : -1
-        let worsening = sign * (value - b)
+        let worsening = gate.metric.worsening(of: value, from: b)
         let allowance = tolerance.allowance(baseline: b)
         var outcome = GateOutcome(
             gate: gate, value: value, interval: nil, baseline: b, worsening: worsening, allowance: allowance, pValue: nil,
             method: "strict", verdict: .pass, decides: true, message: "")
-        let change = "change \(signed(sign * worsening)) vs baseline \(fmt(b))"
+        let change = "change \(signed(value - b)) vs baseline \(fmt(b))"
         guard let alpha = significance else {
             let pass = worsening <= allowance + 1e-12
             outcome.verdict = pass ? .pass : .fail
@@ -224,7 +223,7 @@ public enum GateEvaluator {
             var changes = [Double]()
             changes.reserveCapacity(paired.pairs.count)
             for r in paired.pairs {
-                let w = sign * (r.candidate - r.baseline)
+                let w = gate.metric.worsening(of: r.candidate, from: r.baseline)
                 changes.append(w)
                 if w <= tolerance.allowance(baseline: r.baseline) + 1e-12 { within += 1 }
             }
@@ -261,10 +260,10 @@ public enum GateEvaluator {
         }
         outcome.interval = ci
         outcome.method = "CI rule: candidate \(short(level * 100))% CI vs baseline + allowance (\(why))"
-        let bound = sign > 0 ? ci.lower : ci.upper
-        let beyond = sign * (bound - b) > allowance + 1e-12
+        let bound = gate.metric.lowerIsBetter ? ci.lower : ci.upper
+        let beyond = gate.metric.worsening(of: bound, from: b) > allowance + 1e-12
         outcome.verdict = beyond ? .fail : .pass
-        let side = sign > 0 ? "lower" : "upper"
+        let side = gate.metric.lowerIsBetter ? "lower" : "upper"
         outcome.message = "\(change): CI \(side) end \(fmt(bound)) is \(beyond ? "beyond" : "within") baseline \(beyond ? "+" : "+") allowed \(fmt(allowance))"
         notes.append("\(gate.name): no paired scores (\(why)); used the CI rule")
         return outcome
