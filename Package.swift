@@ -37,8 +37,14 @@ let package = Package(
         // floating-point settings are pragmas in the C file (no unsafeFlags).
         .target(name: "CKernels"),
 
-        // The ALA controller: policy network, REINFORCE, state features.
-        .target(name: "LossAlignment", dependencies: ["AlaverifyBase", "ScoreMetrics", "Training", "SampleData"]),
+        // The ALA controller: policy network, REINFORCE, state features. Pure: no I/O, no training code.
+        .target(name: "LossAlignment", dependencies: ["AlaverifyBase"]),
+        // A run's folder layout and its history.jsonl records: what train writes and report reads.
+        .target(name: "RunRecords", dependencies: ["AlaverifyBase", "ScoreMetrics"]),
+        // Training runs: config, data, children, reward and selection, callbacks, checkpoints, scoring.
+        .target(name: "Runs", dependencies: [
+            "AlaverifyBase", "ScoreMetrics", "SampleData", "Training", "LossAlignment", "RunRecords",
+        ]),
 
         // Protocol files (YAML) and CI gates against baselines.
         .target(name: "Protocols", dependencies: [
@@ -48,22 +54,29 @@ let package = Package(
         // libpng's classic API (tEXt chunks) behind a C function that owns the setjmp.
         .target(name: "CPNGText", dependencies: ["CPNG"]),
         // Plots (Cairo), PNG encoding (libpng), summary.md / metrics.json.
-        .target(name: "Reports", dependencies: ["AlaverifyBase", "ScoreMetrics", "CCairo", "CPNGText"]),
+        .target(name: "Reports", dependencies: ["AlaverifyBase", "ScoreMetrics", "RunRecords", "CCairo", "CPNGText"]),
 
         .target(name: "AlaverifyCLI", dependencies: [
-            "AlaverifyBase", "ScoreMetrics", "SampleData", "Protocols", "Reports", "Training", "LossAlignment",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "AlaverifyBase", "ScoreMetrics", "SampleData", "Protocols", "Reports", "Training", "LossAlignment", "RunRecords",
+            "Runs", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "alaverify", dependencies: ["AlaverifyCLI"]),
 
+        // Helpers shared by test targets (PNG inspection, degraded score files); not a product.
+        .target(name: "TestSupport", dependencies: ["AlaverifyBase", "Reports", "CPNG"], path: "Tests/TestSupport"),
         .testTarget(name: "AlaverifyBaseTests", dependencies: ["AlaverifyBase"]),
         .testTarget(name: "ScoreMetricsTests", dependencies: ["ScoreMetrics", "AlaverifyBase"]),
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "ScoreMetrics", "AlaverifyBase"]),
-        .testTarget(name: "LossAlignmentTests", dependencies: ["LossAlignment", "ScoreMetrics", "SampleData", "Training", "AlaverifyBase"]),
+        .testTarget(name: "LossAlignmentTests", dependencies: ["LossAlignment", "AlaverifyBase"]),
+        .testTarget(name: "RunRecordsTests", dependencies: ["RunRecords", "ScoreMetrics", "AlaverifyBase"]),
+        .testTarget(name: "RunsTests", dependencies: ["Runs", "RunRecords", "LossAlignment", "Training", "SampleData", "ScoreMetrics", "AlaverifyBase"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ScoreMetrics", "AlaverifyBase"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["alaverify", "SampleData", "LossAlignment", "Training", "AlaverifyBase"]),
-        .testTarget(name: "ProtocolsTests", dependencies: ["Protocols", "ScoreMetrics", "SampleData", "AlaverifyBase", "alaverify"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "ScoreMetrics", "AlaverifyBase", "CPNG", "CCairo"]),
+        // Every test that runs the built binary (ALAVERIFY_BIN, else the one beside the tests).
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "alaverify", "SampleData", "Runs", "RunRecords", "Training", "ScoreMetrics", "AlaverifyBase", "TestSupport",
+        ]),
+        .testTarget(name: "ProtocolsTests", dependencies: ["Protocols", "ScoreMetrics", "SampleData", "AlaverifyBase", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "RunRecords", "ScoreMetrics", "AlaverifyBase", "CCairo", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

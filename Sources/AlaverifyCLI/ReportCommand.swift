@@ -2,6 +2,7 @@ import AlaverifyBase
 import ArgumentParser
 import Foundation
 import Reports
+import RunRecords
 import SampleData
 import ScoreMetrics
 
@@ -148,24 +149,19 @@ struct ReportCommand: ParsableCommand {
 
     /// The score file of an input: the file itself, or a run folder's scores file.
     func scoreFile(for argument: String) throws -> (path: String, name: String) {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) else {
-            throw DataError(file: argument, "no such file or folder")
-        }
+        guard FileManager.default.fileExists(atPath: argument) else { throw DataError(file: argument, "no such file or folder") }
         let base = (argument as NSString).lastPathComponent
-        guard isDirectory.boolValue else { return (argument, base) }
-        for candidate in ["scores.h5", "scores.csv", "scores.tsv"] {
-            let path = (argument as NSString).appendingPathComponent(candidate)
-            if FileManager.default.fileExists(atPath: path) { return (path, base) }
+        guard RunDirectory.isFolder(argument) else { return (argument, base) }
+        guard let scores = RunDirectory(argument).scoreFile else {
+            throw DataError(file: argument, "run folder has no scores.h5, scores.csv or scores.tsv (the report plots a run's test scores)")
         }
-        throw DataError(file: argument, "run folder has no scores.h5, scores.csv or scores.tsv (the report plots a run's test scores)")
+        return (scores, base)
     }
 
     /// The parsed `history.jsonl` of a run folder, or nil for a score file or a folder without one.
     func trainingHistory(for argument: String) throws -> (path: String, history: TrainingHistory)? {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
-        let path = (argument as NSString).appendingPathComponent("history.jsonl")
+        guard RunDirectory.isFolder(argument) else { return nil }
+        let path = RunDirectory(argument).history
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else { throw DataError(file: path, "cannot read the file") }
         do {

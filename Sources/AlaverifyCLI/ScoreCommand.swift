@@ -1,7 +1,9 @@
 import AlaverifyBase
+import AlaverifyBase
 import ArgumentParser
 import Foundation
-import LossAlignment
+import RunRecords
+import Runs
 import SampleData
 import ScoreMetrics
 
@@ -18,8 +20,11 @@ struct ScoreCommand: ParsableCommand {
             v1 with comparison identities (enables the subject bootstrap in metrics/report/gate).
             """)
 
-    @Option(help: "A model.h5 from alaverify train.")
+    @Option(help: "A run folder of alaverify train (its model.h5), a model.h5, or a checkpoint.h5 (with --child).")
     var model: String
+
+    @Option(help: "The child model of a checkpoint.h5 to score (0-based).")
+    var child: Int = 0
 
     @Option(help: "Samples file (default: the model's training data).")
     var data: String?
@@ -45,7 +50,7 @@ struct ScoreCommand: ParsableCommand {
         }
         if let templates, templates < 1 { throw UsageError("--templates must be at least 1") }
         try requireWritableOutput(out, "--out")
-        let trained = try TrainedModel(path: model)
+        let trained = try TrainedModel(path: RunDirectory.isFolder(model) ? RunDirectory(model).model : model, child: child)
         let dataPath = data ?? trained.config.data
         let samples = try SamplesFile(path: dataPath)
         guard case .images(let h, let w, 1) = samples.kind, h == 32, w == 32 else {

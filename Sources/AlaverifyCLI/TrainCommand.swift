@@ -1,8 +1,11 @@
 import AlaverifyBase
+import AlaverifyBase
 import ArgumentParser
 import Foundation
 import LossAlignment
 import Protocols
+import RunRecords
+import Runs
 import SampleData
 import ScoreMetrics
 
@@ -44,7 +47,7 @@ struct TrainCommand: ParsableCommand {
     var out: String?
 
     @Option(help: "ala: the policy steers the loss parameters; fixed: the default loss throughout.")
-    var lossControl: String = "ala"
+    var lossControl: LossControl = .ala
 
     @Option(help: "Seed of everything random in the run.")
     var seed: UInt64 = 1
@@ -53,7 +56,7 @@ struct TrainCommand: ParsableCommand {
     var children: Int?
 
     @Option(help: "Network: cnn or mlp.")
-    var network: String = "cnn"
+    var network: NetworkKind = .cnn
 
     @Option(help: "Training steps per child.")
     var steps: Int?
@@ -95,7 +98,7 @@ struct TrainCommand: ParsableCommand {
     var rewardBand: Double?
 
     @Option(help: "ALA reward: sign (of the improvement, the paper's choice) or scaled (improvement / running noise scale).")
-    var rewardShape: String?
+    var rewardShape: RewardShape?
 
     @Option(help: "ALA: future controller steps whose discounted improvements make one action's reward.")
     var rewardHorizon: Int?
@@ -131,7 +134,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let directory = out ?? "runs/\(lossControl)-seed\(seed)"
-        let dirURL = URL(fileURLWithPath: directory)
+        let run = RunDirectory(URL(fileURLWithPath: directory).path)
         var config: RunConfig
         if resume {
             // The run's configuration is config.json; a flag that would change it is refused
@@ -151,44 +154,61 @@ struct TrainCommand: ParsableCommand {
             if !changing.isEmpty {
                 throw UsageError("--resume continues the run as recorded in \(directory)/config.json; \(changing.joined(separator: ", ")) cannot change it (start a new run with another --out)")
             }
-            let configPath = dirURL.appendingPathComponent("config.json").path
-            guard let bytes = FileManager.default.contents(atPath: configPath) else {
-                throw UsageError("\(configPath): no such file; --resume needs the directory of an earlier run")
+            guard let bytes = FileManager.default.contents(atPath: run.config) else {
+                throw UsageError("\(run.config): no such file; --resume needs the directory of an earlier run")
             }
-            do { config = try RunConfig.read(bytes) } catch { throw DataError(file: configPath, "unreadable run config: \(error)") }
+            do { config = try RunConfig.read(bytes) } catch { throw DataError(file: run.config, "unreadable run config: \(error)") }
             if !config.dataChecksum.isEmpty, let now = SHA256.hex(fileAt: config.data), now != config.dataChecksum {
-                throw DataError(file: config.data, "the data changed since the run started (its SHA-256 differs from \(configPath)); resuming would mix two data sets")
+                throw DataError(file: config.data, "the data changed since the run started (its SHA-256 differs from \(run.config)); resuming would mix two data sets")
             }
             // Streamed and in-memory batches are the same, so the rest of a run may switch to streaming.
             if stream { config.stream = true }
         } else {
-            if let entries = try? FileManager.default.contentsOfDirectory(atPath: directory), !entries.isEmpty, !force {
+            if !run.isEmpty, !force {
                 throw UsageError("\(directory): the run directory is not empty; use --resume to continue it or --force to overwrite")
             }
             config = try makeConfig()
         }
-        let log: (String) -> Void = { line in print(line); fflush(stdout) }
-        let run = try TrainingRun(config: config, directory: dirURL, log: log)
-        run.showBar = isatty(1) != 0
-        if let policy, !resume { try run.warmStart(policy: policy) }
-        let summary = try run.run(resume: resume, stopAfter: stopAfter)
+        let summary: RunSummary?
+        do {
+            let training = try TrainingRun(config: config, directory: run) { line in print(line); fflush(stdout) }
+            training.showBar = isatty(1) != 0
+            if let policy, !resume { try training.warmStart(policy: policy) }
+            summary = try training.run(resume: resume, stopAfter: stopAfter)
+        } catch let error as SettingError {
+            throw UsageError(error.message(naming: Self.flag))
+        }
         guard let finished = summary else {
             print("stopped after step \(stopAfter ?? 0) as asked; continue with: alaverify train --out \(directory) --resume")
             return
         }
         let named = NamedMetrics(name: "test split (best child \(finished.bestChild), step \(finished.bestStep))",
-                                     source: dirURL.appendingPathComponent("scores.h5").path, metrics: finished.test)
-            print("")
-            print(MetricsTable.render(named), terminator: "")
-            print(String(format: "time: %.0f s training, %.0f s validation, %.2f s policy (controller overhead %.1f%% of training)",
-                         finished.trainingSeconds, finished.validationSeconds, finished.controllerSeconds,
-                         100 * (finished.validationSeconds + finished.controllerSeconds) / max(finished.trainingSeconds, 1e-9)))
-            if let data = finished.data {
-                print(String(format: "data: streamed %d batches, stall %.2f s (%.1f%% of training), reads %.1f s on the prefetch thread",
-                             data.batches, data.stallSeconds, 100 * data.stallSeconds / max(finished.trainingSeconds, 1e-9),
-                             data.readSeconds))
-            }
-            print("run directory: \(directory) (model.h5, scores.h5, history.jsonl\(config.lossControl == "ala" ? ", policy.h5" : ""))")
+                                 source: run.scores, metrics: finished.test)
+        print("")
+        print(MetricsTable.render(named), terminator: "")
+        print(String(format: "time: %.0f s training, %.0f s validation, %.2f s policy (controller overhead %.1f%% of training)",
+                     finished.trainingSeconds, finished.validationSeconds, finished.controllerSeconds,
+                     100 * (finished.validationSeconds + finished.controllerSeconds) / max(finished.trainingSeconds, 1e-9)))
+        if let data = finished.data {
+            print(String(format: "data: streamed %d batches, stall %.2f s (%.1f%% of training), reads %.1f s on the prefetch thread",
+                         data.batches, data.stallSeconds, 100 * data.stallSeconds / max(finished.trainingSeconds, 1e-9),
+                         data.readSeconds))
+        }
+        print("run directory: \(directory) (model.h5, scores.h5, history.jsonl\(config.lossControl == .ala ? ", policy.h5" : ""))")
+    }
+
+    /// The flag that sets a run setting, for messages about it.
+    static func flag(_ setting: RunSetting) -> String {
+        switch setting {
+        case .identitiesPerBatch: return "--batch-identities"
+        case .samplesPerIdentity: return "--batch-samples"
+        case .validationSamplesPerIdentity: return "--validation-samples"
+        case .testSamplesPerIdentity: return "--test-samples"
+        case .initialParameters: return "--set"
+        default:
+            // checkpointInterval -> --checkpoint-interval
+            return "--" + setting.rawValue.reduce(into: "") { out, c in out += c.isUppercase ? "-" + c.lowercased() : String(c) }
+        }
     }
 
     func makeConfig() throws -> RunConfig {
@@ -214,13 +234,13 @@ struct TrainCommand: ParsableCommand {
         }
         var config = RunConfig.defaults(data: dataPath!)
         config.split = splitConfig
-        config.target = target.description
+        config.target = target
         config.lossControl = lossControl
         config.seed = seed
         config.network = network
         if stream { config.stream = true }
         if let children { config.children = children }
-        if lossControl == "fixed" && children == nil { config.children = 1 }
+        if lossControl == .fixed && children == nil { config.children = 1 }
         // Checked before the interval arithmetic below (a zero would divide by zero).
         for (flag, value) in [("--steps", steps), ("--interval", interval), ("--checkpoint-interval", checkpointInterval)] {
             if let value, value < 1 { throw UsageError("\(flag) must be positive, got \(value)") }
@@ -243,12 +263,7 @@ struct TrainCommand: ParsableCommand {
         if let bins { config.bins = bins }
         if let validationSamples { config.validationSamplesPerIdentity = validationSamples == 0 ? nil : validationSamples }
         if let rewardBand { config.rewardBand = rewardBand }
-        if let rewardShape {
-            guard let shape = RewardShape(rawValue: rewardShape) else {
-                throw UsageError("--reward-shape must be sign or scaled, got '\(rewardShape)'")
-            }
-            config.controller.reward = shape
-        }
+        if let rewardShape { config.controller.reward = rewardShape }
         if let rewardHorizon {
             guard rewardHorizon >= 1 && rewardHorizon <= 20 else { throw UsageError("--reward-horizon must lie in 1...20") }
             config.controller.horizon = rewardHorizon

@@ -1,6 +1,5 @@
 import AlaverifyBase
 import Foundation
-import ScoreMetrics
 
 /// What a loss parameter controls, so the shared policy can tell parameters apart.
 public enum ParameterKind: String, Sendable, CaseIterable, Codable {

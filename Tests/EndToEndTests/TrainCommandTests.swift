@@ -1,6 +1,6 @@
 import AlaverifyBase
 import Foundation
-import LossAlignment
+import Runs
 import SampleData
 import ScoreMetrics
 import Testing
@@ -15,7 +15,7 @@ struct TrainCommandTests {
         #expect(names == ["config.json", "history.jsonl", "checkpoint.h5", "model.h5", "policy.h5", "scores.h5"])
         let config = try RunConfig.read(try Data(contentsOf: dir.appendingPathComponent("config.json")))
         #expect(config.steps == 8 && config.interval == 4 && config.children == 2 && config.width == 4 && config.embedding == 16)
-        #expect(config.lossControl == "ala" && config.target == "frr@far=1e-3" && config.warmupSteps == 0)
+        #expect(config.lossControl == .ala && config.target == .frrAtFAR(1e-3) && config.warmupSteps == 0)
         // One history line per child per validation: steps 4 and 8, children 0 and 1, in that order.
         let lines = try String(contentsOf: dir.appendingPathComponent("history.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 4)

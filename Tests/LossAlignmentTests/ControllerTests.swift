@@ -2,7 +2,6 @@ import AlaverifyBase
 import Foundation
 import Testing
 @testable import LossAlignment
-import ScoreMetrics
 
 @Suite struct PolicyNetworkTests {
     @Test func logProbabilityGradientMatchesFiniteDifferences() {

@@ -1,6 +1,7 @@
 import Foundation
 import SampleData
 import ScoreMetrics
+import TestSupport
 import Testing
 
 @testable import Protocols

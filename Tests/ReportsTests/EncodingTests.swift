@@ -2,6 +2,7 @@ import AlaverifyBase
 import CCairo
 import Foundation
 import ScoreMetrics
+import TestSupport
 import Testing
 @testable import Reports
 
