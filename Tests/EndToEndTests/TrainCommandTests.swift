@@ -97,6 +97,31 @@ struct TrainCommandTests {
         #expect(found == expected)
     }
 
+    @Test("score takes a run folder or a checkpoint's child; inspect reports a checkpoint's step and best child")
+    func scoreRunFolderAndCheckpointChild() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // One validation, at the last step: model.h5 is the best child's state at that step.
+        let run = dir.appendingPathComponent("run")
+        let trained = try train(run, ["--steps", "4", "--interval", "4", "--checkpoint-interval", "4"])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let inspected = try CLI.run(["inspect", run.appendingPathComponent("checkpoint.h5").path])
+        #expect(inspected.status == 0, "\(inspected.stderr)")
+        let lines = inspected.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("format: alaverify-checkpoint v1") && lines.contains("step: 4") && lines.contains("children: 2"))
+        let best = try #require(lines.first { $0.hasPrefix("best: ") }, "\(inspected.stdout)")
+        let child = try #require(["0", "1"].first { best.hasSuffix("(child \($0), step 4)") }, "\(best)")
+        let fromFolder = dir.appendingPathComponent("folder.h5").path
+        let fromCheckpoint = dir.appendingPathComponent("checkpoint.h5").path
+        #expect(try CLI.run(["score", "--model", run.path, "--out", fromFolder]).status == 0)
+        let r = try CLI.run(["score", "--model", run.appendingPathComponent("checkpoint.h5").path, "--child", child, "--out", fromCheckpoint])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: fromFolder)) == (try Data(contentsOf: URL(fileURLWithPath: fromCheckpoint))))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: fromFolder)) == (try Data(contentsOf: run.appendingPathComponent("scores.h5"))))
+        let missing = try CLI.run(["score", "--model", run.appendingPathComponent("checkpoint.h5").path, "--child", "2", "--out", fromCheckpoint])
+        #expect(missing.status == 65 && missing.stderr.hasSuffix("checkpoint.h5: has children 0...1, not 2\n"), "\(missing.stderr)")
+    }
+
     @Test("score refuses a selection without genuine pairs before any work", arguments: [
         ["--samples-per-identity", "1"], ["--templates", "62"],
     ])
