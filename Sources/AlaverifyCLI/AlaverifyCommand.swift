@@ -11,7 +11,7 @@ public struct AlaverifyCommand: ParsableCommand {
         commandName: "alaverify",
         abstract: "Biometric verification: exact operating-point metrics, DET reports, CI gates, ALA training.",
         discussion: """
-            Exit codes: 0 success or gate passed, 1 gate failed, 64 usage error (bad flag or target),
+            Exit codes: 0 success or gate passed, 1 gate failed, 64 usage error (bad flag or target), \
             65 bad input data, 70 internal error.
             """,
         version: alaverifyVersion,

@@ -14,29 +14,29 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "DET, ROC and score-histogram PNGs with summary.md and metrics.json for score files or run folders.",
         discussion: """
-            Each input is a score file (CSV/TSV/bob/HDF5, as for 'metrics') or a run folder holding
-            scores.h5, scores.csv or scores.tsv. Writes into DIR: det.png, roc.png,
-            hist-<k>-<name>.png per system, metrics.json (SPEC section 3) and summary.md. Every PNG
-            carries tEXt metadata (tool version, command, sha256 of the inputs, the metrics shown);
+            Each input is a score file (CSV/TSV/bob/HDF5, as for 'metrics') or a run folder holding \
+            scores.h5, scores.csv or scores.tsv. Writes into DIR: det.png, roc.png, \
+            hist-<k>-<name>.png per system, metrics.json (SPEC section 3) and summary.md. Every PNG \
+            carries tEXt metadata (tool version, command, sha256 of the inputs, the metrics shown); \
             equal input gives byte-identical files. Files are written to a temporary name and renamed.
 
-            A run folder with a history.jsonl (from 'alaverify train') also gets, per run k:
-            train-<k>-<name>-target.png (the validation target and the training loss over steps,
-            best step marked), train-<k>-<name>-parameters.png (the loss parameters the run used:
-            scalars as lines, per-bin weights as heat maps over step and similarity bin) and, for ALA
-            runs, train-<k>-<name>-controller.png (actions per parameter, reward, policy entropy);
+            A run folder with a history.jsonl (from 'alaverify train') also gets, per run k: \
+            train-<k>-<name>-target.png (the validation target and the training loss over steps, \
+            best step marked), train-<k>-<name>-parameters.png (the loss parameters the run used: \
+            scalars as lines, per-bin weights as heat maps over step and similarity bin) and, for ALA \
+            runs, train-<k>-<name>-controller.png (actions per parameter, reward, policy entropy); \
             summary.md gains a training section (best step and value, final loss parameters).
 
-            A requested operating point that the data cannot resolve (target x n < 3) is drawn hollow,
+            A requested operating point that the data cannot resolve (target x n < 3) is drawn hollow, \
             marked 'not estimable' and reported with a warning line; it does not fail the command.
 
-            Exit codes: 0 written; 64 usage error, including a non-empty DIR without --force and an
-            output folder that cannot be created or written; 65 bad input data (unreadable or
+            Exit codes: 0 written; 64 usage error, including a non-empty DIR without --force and an \
+            output folder that cannot be created or written; 65 bad input data (unreadable or \
             malformed score file or history.jsonl, run folder without a score file); 70 internal error.
 
             Examples:
-              alaverify report fixtures/demo-pixels32.csv fixtures/demo-pixels8.csv --out reports/demo
-              alaverify report runs/a runs/b --out out --far 1e-4 --far 1e-3 --axes log --force
+              alaverify report fixtures/demo-pixels8.csv runs/ala --out reports/demo
+              alaverify report runs/a runs/b --out out --far 1e-4 --axes log --force
             """)
 
     @Argument(help: "Score files or run folders.")

@@ -13,10 +13,10 @@ struct ScoreCommand: ParsableCommand {
         commandName: "score",
         abstract: "Embed the samples of a split with a trained model and write the scores of all pairs.",
         discussion: """
-            The split is the model's own (its recorded fractions and seed applied to --data's
-            identities); --split all scores every sample. With --templates K, each identity's samples
-            are grouped (seeded) into templates of K, compared by the mean of their unit-norm
-            embeddings. Pairs are streamed to the file block by block. Output: HDF5 alaverify-scores
+            The split is the model's own (its recorded fractions and seed applied to --data's \
+            identities); --split all scores every sample. With --templates K, each identity's samples \
+            are grouped (seeded) into templates of K, compared by the mean of their unit-norm \
+            embeddings. Pairs are streamed to the file block by block. Output: HDF5 alaverify-scores \
             v1 with comparison identities (enables the subject bootstrap in metrics/report/gate).
             """)
 

@@ -15,19 +15,19 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train an embedding model; ALA steers the loss parameters toward the target operating point.",
         discussion: """
-            With no --data/--protocol it trains on the bundled fixture (fixtures/fonts-mini.h5, run from
-            the repository root). Identities are split (seeded) into disjoint train/validation/test
-            parts; every --interval steps each child model is validated with the metric engine, the
-            ALA policy raises/keeps/lowers each loss parameter, and the best model by the validation
-            target is kept. The run directory gets config.json, history.jsonl, checkpoint.h5,
+            With no --data/--protocol it trains on the bundled fixture (fixtures/fonts-mini.h5, run from \
+            the repository root). Identities are split (seeded) into disjoint train/validation/test \
+            parts; every --interval steps each child model is validated with the metric engine, the \
+            ALA policy raises/keeps/lowers each loss parameter, and the best model by the validation \
+            target is kept. The run directory gets config.json, history.jsonl, checkpoint.h5, \
             model.h5, policy.h5 (ALA) and scores.h5 (all test-split pairs, for `alaverify report`).
 
             Examples:
               alaverify train --target frr@far=1e-4
-              alaverify train --data fonts.h5 --target frr@far=1e-3 --children 2 --steps 3000 --out runs/ala
+              alaverify train --data fonts.h5 --target frr@far=1e-3 --steps 3000 --out runs/a
               alaverify train --loss-control fixed --out runs/fixed
               alaverify train --out runs/ala --resume
-              alaverify train --data big.h5 --stream --out runs/big   # train split read per batch, not held in memory
+              alaverify train --data big.h5 --stream --out runs/big   # batches read from the file
             """)
 
     @Option(help: "Validation target and reward: frr@far=X, far@frr=X, eer, roc_auc, average_precision, pauc@far=X.",
