@@ -62,13 +62,14 @@ let package = Package(
         ]),
         .executableTarget(name: "alaverify", dependencies: ["AlaverifyCLI"]),
 
-        // Helpers shared by test targets (PNG inspection, degraded score files); not a product.
+        // Helpers and fixtures shared by test targets (PNG inspection, degraded score files, a hand-written
+        // history); not a product.
         .target(name: "TestSupport", dependencies: ["AlaverifyBase", "Reports", "CPNG"], path: "Tests/TestSupport"),
         .testTarget(name: "AlaverifyBaseTests", dependencies: ["AlaverifyBase"]),
         .testTarget(name: "ScoreMetricsTests", dependencies: ["ScoreMetrics", "AlaverifyBase"]),
         .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "ScoreMetrics", "AlaverifyBase"]),
         .testTarget(name: "LossAlignmentTests", dependencies: ["LossAlignment", "AlaverifyBase"]),
-        .testTarget(name: "RunRecordsTests", dependencies: ["RunRecords", "ScoreMetrics", "AlaverifyBase"]),
+        .testTarget(name: "RunRecordsTests", dependencies: ["RunRecords", "ScoreMetrics", "AlaverifyBase", "TestSupport"]),
         .testTarget(name: "RunsTests", dependencies: ["Runs", "RunRecords", "LossAlignment", "Training", "SampleData", "ScoreMetrics", "AlaverifyBase"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ScoreMetrics", "AlaverifyBase"]),
         // Every test that runs the built binary (ALAVERIFY_BIN, else the one beside the tests).

@@ -31,10 +31,15 @@ public struct JSONValueDecoder {
 
 /// A key made of any string (for objects whose keys are data, such as named values).
 public struct AnyCodingKey: CodingKey, Hashable, Sendable {
+    /// The key.
     public var stringValue: String
+    /// Always nil: keys are strings.
     public var intValue: Int? { nil }
+    /// The key `string`.
     public init(_ string: String) { stringValue = string }
+    /// The key `stringValue`.
     public init(stringValue: String) { self.stringValue = stringValue }
+    /// Not a key: keys are strings.
     public init?(intValue: Int) { nil }
 }
 

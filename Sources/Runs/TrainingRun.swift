@@ -56,7 +56,9 @@ public struct RunSummary: Sendable {
 /// callbacks that validate, steer, keep the best model, log and checkpoint after each interval
 /// (`RunCallbacks.swift`); the training loop itself does no I/O.
 public final class TrainingRun {
+    /// The run's settings (`config.json`).
     public let config: RunConfig
+    /// Where the run's files go.
     public let directory: RunDirectory
     let data: RunData
     let evaluator: TargetEvaluator

@@ -9,12 +9,6 @@ func temporaryFolder(_ tag: String) -> String {
     return path
 }
 
-/// The hand-written history of an ALA run (`Tests/Fixtures/hand-history.jsonl`, see RunRecordsTests).
-let handHistory: String = {
-    let url = CLI.packageRoot.appendingPathComponent("Tests/Fixtures/hand-history.jsonl")
-    return (try? String(contentsOf: url, encoding: .utf8)) ?? ""
-}()
-
 @Suite("alaverify report (the built binary)", .serialized)
 struct CommandTests {
     @Test("writes the PNGs, metrics.json and summary.md; a second run needs --force; bytes repeat")

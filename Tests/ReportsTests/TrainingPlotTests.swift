@@ -6,15 +6,6 @@ import Testing
 @testable import Reports
 import RunRecords
 
-/// The hand-written history of an ALA run in `Tests/Fixtures/hand-history.jsonl` (see
-/// RunRecordsTests): 2 children, validations at steps 10, 20, 30, seven loss parameters. The bin
-/// weights span 0.4 (child 0, step 30, genuine bin 0) to 1.6 (child 0, step 30, impostor bin 1).
-let handHistory: String = {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/hand-history.jsonl")
-    return (try? String(contentsOf: url, encoding: .utf8)) ?? ""
-}()
-
 func parsedHand() throws -> TrainingHistory { try TrainingHistory.parse(Array(handHistory.utf8)) }
 
 /// The same records without the controller's fields, as a fixed-loss run writes them.

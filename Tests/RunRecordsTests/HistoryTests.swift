@@ -1,20 +1,9 @@
 import AlaverifyBase
 import Foundation
 import ScoreMetrics
+import TestSupport
 import Testing
 @testable import RunRecords
-
-/// A hand-written history of an ALA run (`Tests/Fixtures/hand-history.jsonl`): 2 children,
-/// validations at steps 10, 20, 30, seven loss parameters (scale, a margin, the balance, two
-/// genuine and two impostor bin weights), a blank line between steps 10 and 20.
-///
-/// Child 0 reaches 0.30 at step 20; child 1 ties it at step 30, which is not strictly better,
-/// so the best stays child 0 at step 20 (as the trainer keeps its model).
-let handHistory: String = {
-    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/hand-history.jsonl")
-    return (try? String(contentsOf: url, encoding: .utf8)) ?? ""
-}()
 
 func parsedHand() throws -> TrainingHistory { try TrainingHistory.parse(Array(handHistory.utf8)) }
 
