@@ -136,13 +136,14 @@ extension RunFiles {
         guard let format, [checkpointFormat, modelFormat, policyFormat].contains(format) else { return nil }
         let contents = try read(path: path, formats: [format])
         var lines = ["file: \(path)", "format: \(format) v1"]
-        if let json = contents.documents["progress"], let progress = try? JSONDecoder().decode(RunProgress.self, from: Data(json.utf8)) {
+        let config = contents.documents["config"].flatMap { try? RunConfig.read(Data($0.utf8)) }
+        if let json = contents.documents["progress"], let progress = try? RunProgress.decode(Data(json.utf8), controllerType: nil) {
             lines.append("step: \(progress.step)")
             if let best = progress.best, let c = progress.bestChild, let s = progress.bestStep {
                 lines.append("best: validation cost \(best) (child \(c), step \(s))")
             }
         }
-        if let json = contents.documents["config"], let config = try? RunConfig.read(Data(json.utf8)) {
+        if let config {
             lines.append("run: target \(config.target), \(config.network.rawValue), loss control \(config.lossControl.rawValue), \(config.steps) steps, seed \(config.seed), data \(config.data)")
         }
         lines.append("children: \(contents.states.count)")

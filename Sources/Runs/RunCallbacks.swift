@@ -8,7 +8,7 @@ import Training
 /// interval hand on to each other.
 final class RunState {
     /// The controller steering the loss parameters (nil: a fixed loss).
-    var controller: ALAController?
+    var controller: (any LossController)?
     /// The best validation so far: its cost (`TargetEvaluator.cost`), child and step.
     var best: (cost: Double, child: Int, step: Int)?
     /// Seconds spent training, validating and in the controller, this run and its earlier parts.
@@ -19,7 +19,7 @@ final class RunState {
     var trainedPhi: [[Float]] = []
     var controllerStep: ControllerStep?
 
-    init(controller: ALAController?) { self.controller = controller }
+    init(controller: (any LossController)?) { self.controller = controller }
 }
 
 extension TrainingRun {

@@ -133,11 +133,19 @@ public enum LossFamily: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// What steers the loss parameters between validations: a new controller is a case here and a
-/// line in `TrainingRun.makeController`.
+/// What steers the loss parameters between validations: a new controller is a case here, a line
+/// in `controllerType` and one in `TrainingRun.makeController`.
 public enum LossControl: String, Sendable, Codable, CaseIterable {
     /// The ALA policy raises, keeps or lowers each parameter (`ALAController`).
     case ala
     /// The initial parameters throughout.
     case fixed
+
+    /// The type of the controller a checkpoint stores (nil: none).
+    public var controllerType: (any LossController.Type)? {
+        switch self {
+        case .ala: return ALAController.self
+        case .fixed: return nil
+        }
+    }
 }

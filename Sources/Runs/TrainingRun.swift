@@ -116,7 +116,7 @@ public final class TrainingRun {
     }
 
     /// The controller `config.lossControl` asks for, steering `loss`'s parameters (nil: fixed loss).
-    static func makeController(_ config: RunConfig, loss: any VerificationLoss) -> ALAController? {
+    static func makeController(_ config: RunConfig, loss: any VerificationLoss) -> (any LossController)? {
         switch config.lossControl {
         case .fixed: return nil
         case .ala:
@@ -146,7 +146,7 @@ public final class TrainingRun {
 
     /// Loads a saved policy into the controller; refuses a policy of another loss family.
     public func warmStart(policy path: String) throws {
-        guard var controller = state.controller else {
+        guard var controller = state.controller as? ALAController else {
             throw SettingError { "\($0(.policy)) needs \($0(.lossControl)) ala" }
         }
         let contents: RunFiles.Contents
