@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "alaverify", targets: ["alaverify"]),
+        .library(name: "AlaverifyBase", targets: ["AlaverifyBase"]),
         .library(name: "ScoreMetrics", targets: ["ScoreMetrics"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "SampleData", targets: ["SampleData"]),

@@ -10,26 +10,30 @@ public final class ReLU: Layer {
 
     public func forward(_ x: Tensor, _ context: inout ForwardContext) -> Tensor {
         output.reshape(x.shape)
-        let (src, dst, count) = (x.pointer, output.pointer, x.count)
-        var i = 0
-        while i + 8 <= count {
-            let v = load8(src, i)
-            store8(v.replacing(with: 0, where: v .< 0), dst, i)
-            i += 8
+        let (src, dst) = (x.pointer, output.pointer)
+        Compute.forEachRange(x.count) { r in
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                let v = load8(src, i)
+                store8(v.replacing(with: 0, where: v .< 0), dst, i)
+                i += 8
+            }
+            while i < r.upperBound { dst[i] = max(src[i], 0); i += 1 }
         }
-        while i < count { dst[i] = max(src[i], 0); i += 1 }
         return output
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         inputGradient.reshape(dy.shape)
-        let (y, g, dx, count) = (output.pointer, dy.pointer, inputGradient.pointer, dy.count)
-        var i = 0
-        while i + 8 <= count {
-            store8(SIMD8<Float>.zero.replacing(with: load8(g, i), where: load8(y, i) .> 0), dx, i)
-            i += 8
+        let (y, g, dx) = (output.pointer, dy.pointer, inputGradient.pointer)
+        Compute.forEachRange(dy.count) { r in
+            var i = r.lowerBound
+            while i + 8 <= r.upperBound {
+                store8(SIMD8<Float>.zero.replacing(with: load8(g, i), where: load8(y, i) .> 0), dx, i)
+                i += 8
+            }
+            while i < r.upperBound { dx[i] = y[i] > 0 ? g[i] : 0; i += 1 }
         }
-        while i < count { dx[i] = y[i] > 0 ? g[i] : 0; i += 1 }
         return inputGradient
     }
 }
@@ -86,8 +90,10 @@ public final class InputNormalization: Layer {
 
     public func forward(_ x: Tensor, _ context: inout ForwardContext) -> Tensor {
         output.reshape(x.shape)
-        let (src, dst) = (x.pointer, output.pointer)
-        for i in 0..<x.count { dst[i] = src[i] * scale + shift }
+        let (src, dst, scale, shift) = (x.pointer, output.pointer, scale, shift)
+        Compute.forEachRange(x.count) { r in
+            for i in r { dst[i] = src[i] * scale + shift }
+        }
         return output
     }
 

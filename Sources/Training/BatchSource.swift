@@ -176,16 +176,8 @@ public struct PKSampler: BatchSource {
     public var sampleShape: Shape { data.sampleShape }
 
     public mutating func next(into batch: inout Batch) {
-        let size = data.height * data.width
         indices.next(rows: &rows, labels: &batch.labels)
-        batch.inputs.reshape(Shape(rows.count, 1, data.height, data.width))
-        let out = batch.inputs.pointer
-        data.pixels.withUnsafeBufferPointer { px in
-            for (r, i) in rows.enumerated() {
-                let src = px.baseAddress! + i * size, dst = out + r * size
-                for j in 0..<size { dst[j] = Float(src[j]) }
-            }
-        }
+        data.copyRows(rows, into: batch.inputs)
     }
 
     public var state: [UInt64] { indices.state }
@@ -234,4 +226,111 @@ public struct FeaturePKSampler: BatchSource {
 
     public var state: [UInt64] { indices.state }
     public mutating func restore(_ state: [UInt64]) throws(TrainingError) { try indices.restore(state) }
+}
+
+/// The index half of shuffled-epoch batching: every row once per epoch in a seeded random order,
+/// `batchSize` rows at a time (a last partial batch of an epoch is dropped), for losses that need
+/// no pairs in a batch (a margin softmax). Epoch e's order is a Fisher-Yates shuffle drawn from
+/// stream e of the seed, so the state is just (seed, epoch, position).
+public struct ShuffledIndexSampler: Sendable {
+    /// Rows per batch.
+    public let batchSize: Int
+    private let classes: [Int32]
+    private let seed: UInt64
+    private var order: [Int]
+    private var epoch: UInt64 = 0
+    private var position = 0
+
+    /// A sampler over rows with dense classes `classes`; fails when there are fewer rows than a batch.
+    public init(classes: [Int32], batchSize: Int, seed: UInt64) throws(TrainingError) {
+        guard batchSize >= 1 else { throw .invalidConfiguration("the batch size must be at least 1") }
+        guard classes.count >= batchSize else {
+            throw .invalidConfiguration("a batch of \(batchSize) rows but the data has \(classes.count)")
+        }
+        self.batchSize = batchSize
+        self.classes = classes
+        self.seed = seed
+        order = Array(0..<classes.count)
+        shuffle()
+    }
+
+    /// Builds the current epoch's order.
+    private mutating func shuffle() {
+        var rng = SeededGenerator(seed: seed, stream: epoch)
+        for i in order.indices { order[i] = i }
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.below(i + 1)) }
+    }
+
+    /// Draws the next batch's rows and their dense labels.
+    public mutating func next(rows: inout [Int], labels: inout [Int32]) {
+        if position + batchSize > order.count {
+            epoch += 1
+            position = 0
+            shuffle()
+        }
+        rows.removeAll(keepingCapacity: true)
+        labels.removeAll(keepingCapacity: true)
+        for i in order[position..<(position + batchSize)] {
+            rows.append(i)
+            labels.append(classes[i])
+        }
+        position += batchSize
+    }
+
+    /// The seed, the epoch and the position in it.
+    public var state: [UInt64] { [seed, epoch, UInt64(position)] }
+
+    /// Continues from a saved `state` (of a sampler over the same rows).
+    public mutating func restore(_ state: [UInt64]) throws(TrainingError) {
+        guard state.count == 3, state[0] == seed, state[2] <= UInt64(order.count) else {
+            throw .stateMismatch("shuffled sampler state \(state) does not fit this sampler (seed \(seed), \(order.count) rows)")
+        }
+        epoch = state[1]
+        position = Int(state[2])
+        shuffle()
+    }
+}
+
+/// Shuffled-epoch batches of `batchSize` images from an `ImageSet` (labels are dense classes),
+/// drawn by a `ShuffledIndexSampler`.
+public struct ShuffledSampler: BatchSource {
+    /// The images.
+    public let data: ImageSet
+    private var indices: ShuffledIndexSampler
+    private var rows: [Int] = []
+
+    /// Creates the sampler; fails when the data has fewer images than a batch.
+    public init(data: ImageSet, batchSize: Int, seed: UInt64) throws(TrainingError) {
+        self.data = data
+        indices = try ShuffledIndexSampler(classes: data.classes, batchSize: batchSize, seed: seed)
+        rows.reserveCapacity(batchSize)
+    }
+
+    /// Images per batch.
+    public var batchSize: Int { indices.batchSize }
+    public var sampleShape: Shape { data.sampleShape }
+
+    public mutating func next(into batch: inout Batch) {
+        indices.next(rows: &rows, labels: &batch.labels)
+        data.copyRows(rows, into: batch.inputs)
+    }
+
+    public var state: [UInt64] { indices.state }
+
+    public mutating func restore(_ state: [UInt64]) throws(TrainingError) { try indices.restore(state) }
+}
+
+extension ImageSet {
+    /// Copies images `rows` as Float pixel values into `inputs` `[rows.count, 1, H, W]`.
+    public func copyRows(_ rows: [Int], into inputs: Tensor) {
+        let size = height * width
+        inputs.reshape(Shape(rows.count, 1, height, width))
+        let out = inputs.pointer
+        pixels.withUnsafeBufferPointer { px in
+            for (r, i) in rows.enumerated() {
+                let src = px.baseAddress! + i * size, dst = out + r * size
+                for j in 0..<size { dst[j] = Float(src[j]) }
+            }
+        }
+    }
 }

@@ -47,16 +47,27 @@ public enum Compute {
             for p in 0..<count { body(p) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            ParallelRegion.run {
-                var p = w
-                while p < count {
-                    body(p)
-                    p += workers
-                }
+        let ran = WorkerPool.shared.run(workers: workers) { w in
+            var p = w
+            while p < count {
+                body(p)
+                p += workers
             }
         }
+        // The pool serves one caller at a time; another caller's parts run in turn (same results).
+        if !ran { for p in 0..<count { body(p) } }
     }
+
+    /// Runs `body(range)` over `count` elements cut into ranges of 2^16 (a multiple of 8) as
+    /// parts: for elementwise work, whose results do not depend on the cut at all.
+    @inline(__always) public static func forEachRange(_ count: Int, _ body: (Range<Int>) -> Void) {
+        let chunk = 1 << 16
+        if count <= chunk { body(0..<count); return }
+        forEachPart((count + chunk - 1) / chunk) { p in body((p * chunk)..<min(count, (p + 1) * chunk)) }
+    }
+
+    /// The parts a batch of `n` samples is cut into: at most 8, a function of `n` only.
+    @inline(__always) public static func sampleParts(_ n: Int) -> Int { max(1, min(n, 8)) }
 
     /// The half-open range of part `part` when `count` items are cut into `parts` nearly equal,
     /// contiguous parts (earlier parts are never larger than later ones by more than one item).
@@ -97,5 +108,55 @@ extension Compute {
         let env = ProcessInfo.processInfo.environment
         let source = env["ALAVERIFY_THREADS"] != nil ? "ALAVERIFY_THREADS" : (env["OPENBLAS_NUM_THREADS"] != nil ? "OPENBLAS_NUM_THREADS" : "cores")
         return "\(threads) thread\(threads == 1 ? "" : "s") (\(source)), OpenBLAS kernels for \(blasCore), single-threaded calls"
+    }
+}
+
+/// Worker threads for `Compute.forEachPart`, started once and kept: handing parts to them takes a
+/// semaphore signal each and one boxed closure context per call (GCD's `concurrentPerform` cost
+/// several allocations and more time per call).
+final class WorkerPool: @unchecked Sendable {
+    static let shared = WorkerPool()
+
+    private let lock = NSLock()
+    private var busy = false
+    private var starts: [DispatchSemaphore] = []
+    private let done = DispatchSemaphore(value: 0)
+    /// The running job (valid while `run` waits for it).
+    private var job: ((Int) -> Void)?
+
+    /// Runs `body(0)` on the calling thread and `body(1..<workers)` on pool threads, and waits for
+    /// all; returns false without running anything when another caller is using the pool.
+    func run(workers: Int, _ body: (Int) -> Void) -> Bool {
+        lock.lock()
+        if busy { lock.unlock(); return false }
+        busy = true
+        while starts.count < workers - 1 { startThread(index: starts.count + 1) }
+        lock.unlock()
+        // Handing the closure to other threads boxes its context: one small allocation per call.
+        withoutActuallyEscaping(body) { escapable in
+            job = escapable
+            for w in 1..<workers { starts[w - 1].signal() }
+            ParallelRegion.run { escapable(0) }
+            for _ in 1..<workers { done.wait() }
+            job = nil
+        }
+        lock.lock()
+        busy = false
+        lock.unlock()
+        return true
+    }
+
+    private func startThread(index: Int) {
+        let start = DispatchSemaphore(value: 0)
+        starts.append(start)
+        let thread = Thread { [unowned self] in
+            while true {
+                start.wait()
+                ParallelRegion.run { self.job!(index) }
+                self.done.signal()
+            }
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
     }
 }

@@ -1,8 +1,16 @@
 import AlaverifyBase
+import CKernels
 import ScoreMetrics
 
 /// A 2-D convolution `[N, Cin, H, W]` -> `[N, Cout, Ho, Wo]` with square kernels, stride and
 /// zero padding, computed per sample as `W [Cout, Cin*k*k] x im2col(x) [Cin*k*k, Ho*Wo]` (sgemm).
+///
+/// Samples run as parts on `Compute.threads` threads. Every sample's product has the same shape,
+/// so an output does not depend on the batch around it; the weight gradient is accumulated per
+/// part and the parts are added in order, so it does not depend on the thread count.
+/// The input gradient of a 3x3, stride-1, pad-1 convolution is itself such a convolution of the
+/// output gradient with the flipped, transposed kernel (one product with an inner size of
+/// `Cout*9`, instead of a product with an inner size of `Cout` followed by a scatter).
 public final class Conv2d: Layer {
     /// Input channels.
     public let inChannels: Int
@@ -20,9 +28,17 @@ public final class Conv2d: Layer {
     public let bias: Parameter?
     private let output = Tensor()
     private let inputGradient = Tensor()
-    private let columns = Tensor()
-    private let columnGradient = Tensor()
+    /// `[Cin, Cout*k*k]`: the kernel flipped in space with the channel axes swapped.
+    private let flipped = Tensor()
+    private var workspaces: [Workspace] = []
     private var input: Tensor?
+
+    /// One part's buffers: the unfolded sample and the part's share of the parameter gradients.
+    private final class Workspace {
+        let columns = Tensor()
+        let weightGradient = Tensor()
+        let biasGradient = Tensor()
+    }
 
     /// Creates the layer and draws its weights from `rng`.
     public init(
@@ -43,6 +59,8 @@ public final class Conv2d: Layer {
     }
 
     private var pointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
+    /// The input gradient is the convolution of the output gradient with the flipped kernel.
+    private var flippable: Bool { stride == 1 && kernel == 2 * padding + 1 }
 
     public func outputShape(for s: Shape) -> Shape? {
         guard s.rank == 4, s.c == inChannels else { return nil }
@@ -52,30 +70,49 @@ public final class Conv2d: Layer {
         return Shape(s.n, outChannels, ho, wo)
     }
 
+    /// `parts` workspaces (created once; reused while the batch size stays).
+    private func workspaces(_ parts: Int) -> [Workspace] {
+        while workspaces.count < parts { workspaces.append(Workspace()) }
+        return workspaces
+    }
+
     public func forward(_ x: Tensor, _ context: inout ForwardContext) -> Tensor {
         guard let os = outputShape(for: x.shape) else { preconditionFailure("Conv2d cannot take \(x.shape)") }
         input = x
         output.reshape(os)
-        let (ho, wo) = (os.h, os.w)
+        let (h, w, ho, wo) = (x.shape.h, x.shape.w, os.h, os.w)
         let spatial = ho * wo
         let rows = inChannels * kernel * kernel
         let inSize = x.shape.rowSize
-        if !pointwise { columns.reshape(Shape(rows, spatial)) }
-        for n in 0..<x.shape.n {
-            let xn = x.pointer + n * inSize
-            let yn = output.pointer + n * outChannels * spatial
-            let col: UnsafePointer<Float>
-            if pointwise {
-                col = UnsafePointer(xn)
-            } else {
-                im2col(xn, h: x.shape.h, w: x.shape.w, ho: ho, wo: wo, into: columns.pointer)
-                col = UnsafePointer(columns.pointer)
+        let n = x.shape.n
+        let parts = Compute.sampleParts(n)
+        let spaces = workspaces(parts)
+        let (xp, yp, wp) = (x.pointer, output.pointer, weight.value.pointer)
+        let (cin, cout, k, st, pad, pw) = (inChannels, outChannels, kernel, stride, padding, pointwise)
+        let b = bias?.value.pointer
+        let chunk = Conv2d.chunkRows(unfolded: rows, ho: ho, wo: wo)
+        Compute.forEachPart(parts) { part in
+            let columns = spaces[part].columns
+            if !pw { columns.reshape(Shape(rows, chunk * wo)) }
+            for s in Compute.range(of: part, parts: parts, count: n) {
+                let xn = xp + s * inSize
+                let yn = yp + s * cout * spatial
+                if let b {
+                    for c in 0..<cout { (yn + c * spatial).update(repeating: b[c], count: spatial) }
+                }
+                if pw {
+                    BLAS.gemm(m: cout, n: spatial, k: rows, wp, lda: rows, xn, ldb: spatial, beta: b == nil ? 0 : 1, yn,
+                              ldc: spatial, split: false)
+                    continue
+                }
+                for r0 in Swift.stride(from: 0, to: ho, by: chunk) {
+                    let r1 = min(ho, r0 + chunk), cols = (r1 - r0) * wo
+                    alav_im2col_rows(xn, Int32(cin), Int32(h), Int32(w), Int32(k), Int32(st), Int32(pad), Int32(ho), Int32(wo),
+                                     Int32(r0), Int32(r1), columns.pointer)
+                    BLAS.gemm(m: cout, n: cols, k: rows, wp, lda: rows, columns.pointer, ldb: cols, beta: b == nil ? 0 : 1,
+                              yn + r0 * wo, ldc: spatial, split: false)
+                }
             }
-            if let b = bias {
-                for c in 0..<outChannels { (yn + c * spatial).update(repeating: b.value[c], count: spatial) }
-            }
-            BLAS.gemm(m: outChannels, n: spatial, k: rows, weight.value.pointer, lda: rows, col, ldb: spatial,
-                      beta: bias == nil ? 0 : 1, yn, ldc: spatial)
         }
         return output
     }
@@ -89,98 +126,112 @@ public final class Conv2d: Layer {
 
     private func backward(_ dy: Tensor, inputGradient needed: Bool) {
         guard let x = input else { preconditionFailure("backward before forward") }
-        let (ho, wo) = (dy.shape.h, dy.shape.w)
+        let (h, w, ho, wo) = (x.shape.h, x.shape.w, dy.shape.h, dy.shape.w)
         let spatial = ho * wo
         let rows = inChannels * kernel * kernel
         let inSize = x.shape.rowSize
+        let n = x.shape.n
+        let parts = Compute.sampleParts(n)
+        let spaces = workspaces(parts)
         inputGradient.reshape(x.shape)
-        if !pointwise {
-            columns.reshape(Shape(rows, spatial))
-            columnGradient.reshape(Shape(rows, spatial))
-        }
-        for n in 0..<x.shape.n {
-            let xn = x.pointer + n * inSize
-            let dyn = dy.pointer + n * outChannels * spatial
-            let dxn = inputGradient.pointer + n * inSize
-            if let b = bias {
-                let g = b.gradient.pointer
-                for c in 0..<outChannels { g[c] += vectorSum(dyn + c * spatial, spatial) }
+        let (cin, cout, k, st, pad, pw) = (inChannels, outChannels, kernel, stride, padding, pointwise)
+        let flip = needed && flippable && !pw
+        if flip { flipKernel() }
+        let chunk = Conv2d.chunkRows(unfolded: rows, ho: ho, wo: wo)
+        let flipChunk = Conv2d.chunkRows(unfolded: cout * kernel * kernel, ho: h, wo: w)
+        let (xp, gp, dxp, wp, fp) = (x.pointer, dy.pointer, inputGradient.pointer, weight.value.pointer, flipped.pointer)
+        let hasBias = bias != nil
+        Compute.forEachPart(parts) { part in
+            let space = spaces[part]
+            let dW = space.weightGradient, dB = space.biasGradient, columns = space.columns
+            dW.reshape(weight.value.shape)
+            dW.fill(0)
+            if hasBias { dB.reshape(Shape(cout)); dB.fill(0) }
+            // Unfolded input rows, unfolded output-gradient rows (flipped kernel), or the column gradient.
+            columns.reshape(Shape(max(rows * chunk * wo, flip ? cout * k * k * flipChunk * w : rows * spatial), 1))
+            for s in Compute.range(of: part, parts: parts, count: n) {
+                let xn = xp + s * inSize
+                let dyn = gp + s * cout * spatial
+                let dxn = dxp + s * inSize
+                if hasBias {
+                    for c in 0..<cout { dB[c] += vectorSum(dyn + c * spatial, spatial) }
+                }
+                if pw {
+                    BLAS.gemm(transB: true, m: cout, n: rows, k: spatial, dyn, lda: spatial, xn, ldb: spatial, beta: 1,
+                              dW.pointer, ldc: rows, split: false)
+                    if needed {
+                        BLAS.gemm(transA: true, m: rows, n: spatial, k: cout, wp, lda: rows, dyn, ldb: spatial, dxn,
+                                  ldc: spatial, split: false)
+                    }
+                    continue
+                }
+                for r0 in Swift.stride(from: 0, to: ho, by: chunk) {
+                    let r1 = min(ho, r0 + chunk), cols = (r1 - r0) * wo
+                    alav_im2col_rows(xn, Int32(cin), Int32(h), Int32(w), Int32(k), Int32(st), Int32(pad), Int32(ho), Int32(wo),
+                                     Int32(r0), Int32(r1), columns.pointer)
+                    BLAS.gemm(transB: true, m: cout, n: rows, k: cols, dyn + r0 * wo, lda: spatial, columns.pointer, ldb: cols,
+                              beta: 1, dW.pointer, ldc: rows, split: false)
+                }
+                guard needed else { continue }
+                if flip {
+                    // Same geometry (stride 1, same padding): dX rows r0..<r1 from the unfolded output gradient.
+                    for r0 in Swift.stride(from: 0, to: h, by: flipChunk) {
+                        let r1 = min(h, r0 + flipChunk), cols = (r1 - r0) * w
+                        alav_im2col_rows(dyn, Int32(cout), Int32(ho), Int32(wo), Int32(k), 1, Int32(pad), Int32(h), Int32(w),
+                                         Int32(r0), Int32(r1), columns.pointer)
+                        BLAS.gemm(m: cin, n: cols, k: cout * k * k, fp, lda: cout * k * k, columns.pointer, ldb: cols,
+                                  dxn + r0 * w, ldc: h * w, split: false)
+                    }
+                } else {
+                    BLAS.gemm(transA: true, m: rows, n: spatial, k: cout, wp, lda: rows, dyn, ldb: spatial,
+                              columns.pointer, ldc: spatial, split: false)
+                    alav_col2im(columns.pointer, Int32(cin), Int32(h), Int32(w), Int32(k), Int32(st), Int32(pad), Int32(ho),
+                                Int32(wo), dxn)
+                }
             }
-            if pointwise {
-                BLAS.gemm(transB: true, m: outChannels, n: rows, k: spatial, dyn, lda: spatial, xn, ldb: spatial,
-                          beta: 1, weight.gradient.pointer, ldc: rows)
-                if !needed { continue }
-                BLAS.gemm(transA: true, m: rows, n: spatial, k: outChannels, weight.value.pointer, lda: rows,
-                          dyn, ldb: spatial, dxn, ldc: spatial)
-            } else {
-                im2col(xn, h: x.shape.h, w: x.shape.w, ho: ho, wo: wo, into: columns.pointer)
-                BLAS.gemm(transB: true, m: outChannels, n: rows, k: spatial, dyn, lda: spatial, columns.pointer,
-                          ldb: spatial, beta: 1, weight.gradient.pointer, ldc: rows)
-                if !needed { continue }
-                BLAS.gemm(transA: true, m: rows, n: spatial, k: outChannels, weight.value.pointer, lda: rows,
-                          dyn, ldb: spatial, columnGradient.pointer, ldc: spatial)
-                col2im(columnGradient.pointer, h: x.shape.h, w: x.shape.w, ho: ho, wo: wo, into: dxn)
+        }
+        // The parts' gradients are added in part order (the same on any thread count).
+        for part in 0..<parts {
+            add(spaces[part].weightGradient, into: weight.gradient)
+            if let b = bias { add(spaces[part].biasGradient, into: b.gradient) }
+        }
+    }
+
+    /// Output rows unfolded at a time: all of them when the unfolded matrix fits 640 KiB (about a
+    /// core's L2 cache), else chunks of at most 320 KiB. A function of the layer's geometry only.
+    static func chunkRows(unfolded k: Int, ho: Int, wo: Int) -> Int {
+        let rowBytes = k * wo * MemoryLayout<Float>.size
+        if rowBytes * ho <= 640 << 10 { return ho }
+        return max(1, min(ho, (320 << 10) / rowBytes))
+    }
+
+    /// `flipped[c, (o*k + i)*k + j] = weight[o, (c*k + (k-1-i))*k + (k-1-j)]`.
+    private func flipKernel() {
+        let (cin, cout, k) = (inChannels, outChannels, kernel)
+        flipped.reshape(Shape(cin, cout * k * k))
+        let (src, dst) = (weight.value.pointer, flipped.pointer)
+        for o in 0..<cout {
+            for c in 0..<cin {
+                for i in 0..<k {
+                    for j in 0..<k {
+                        dst[c * cout * k * k + (o * k + i) * k + j] = src[o * cin * k * k + (c * k + (k - 1 - i)) * k + (k - 1 - j)]
+                    }
+                }
             }
         }
     }
 
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
+}
 
-    /// Calls `body(c, ki, kj, tap, columns)` for every kernel tap, where `tap` is the row of the
-    /// unfolded matrix and `columns` the output columns whose input column
-    /// `ox * stride - padding + kj` lies inside a row of width `w`.
-    @inline(__always)
-    private func forEachTap(w: Int, wo: Int, _ body: (_ c: Int, _ ki: Int, _ kj: Int, _ tap: Int, _ columns: Range<Int>) -> Void) {
-        for c in 0..<inChannels {
-            for ki in 0..<kernel {
-                for kj in 0..<kernel {
-                    let lo = min(wo, max(0, (padding - kj + stride - 1) / stride))
-                    let last = w - 1 + padding - kj
-                    let hi = last < 0 ? lo : max(lo, min(wo, last / stride + 1))
-                    body(c, ki, kj, (c * kernel + ki) * kernel + kj, lo..<hi)
-                }
-            }
-        }
+/// `target += source`, element by element (vectorised; the same bits as a scalar loop).
+@inline(__always) func add(_ source: Tensor, into target: Tensor) {
+    let count = target.count
+    let (t, p) = (target.pointer, source.pointer)
+    var i = 0
+    while i + 8 <= count {
+        store8(load8(t, i) + load8(p, i), t, i)
+        i += 8
     }
-
-    /// Unfolds one sample `[C, H, W]` into `[C*k*k, Ho*Wo]`.
-    private func im2col(_ x: UnsafePointer<Float>, h: Int, w: Int, ho: Int, wo: Int, into col: UnsafeMutablePointer<Float>) {
-        let spatial = ho * wo
-        forEachTap(w: w, wo: wo) { c, ki, kj, tap, columns in
-            let row = col + tap * spatial, xc = x + c * h * w
-            let (lo, hi) = (columns.lowerBound, columns.upperBound)
-            for oy in 0..<ho {
-                let iy = oy * stride - padding + ki
-                let dst = row + oy * wo
-                if iy < 0 || iy >= h {
-                    dst.update(repeating: 0, count: wo)
-                    continue
-                }
-                let src = xc + iy * w - padding + kj
-                if lo > 0 { dst.update(repeating: 0, count: lo) }
-                if stride == 1 {
-                    (dst + lo).update(from: src + lo, count: hi - lo)
-                } else {
-                    for ox in columns { dst[ox] = src[ox * stride] }
-                }
-                if hi < wo { (dst + hi).update(repeating: 0, count: wo - hi) }
-            }
-        }
-    }
-
-    /// Folds `[C*k*k, Ho*Wo]` back into one sample `[C, H, W]`, summing overlaps (overwrites `x`).
-    private func col2im(_ col: UnsafePointer<Float>, h: Int, w: Int, ho: Int, wo: Int, into x: UnsafeMutablePointer<Float>) {
-        let spatial = ho * wo
-        x.update(repeating: 0, count: inChannels * h * w)
-        forEachTap(w: w, wo: wo) { c, ki, kj, tap, columns in
-            let row = col + tap * spatial, xc = x + c * h * w
-            for oy in 0..<ho {
-                let iy = oy * stride - padding + ki
-                if iy < 0 || iy >= h { continue }
-                let src = row + oy * wo
-                let dst = xc + iy * w - padding + kj
-                for ox in columns { dst[ox * stride] += src[ox] }
-            }
-        }
-    }
+    while i < count { t[i] += p[i]; i += 1 }
 }

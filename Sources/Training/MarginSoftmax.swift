@@ -7,11 +7,13 @@ import ScoreMetrics
 ///     L = mean_i CE(softmax(s * z_i), y_i),  z_ij = cos_ij for j != y_i,
 ///     z_iy = cos(theta_iy + mA) - mC,  theta = acos(cos)
 ///
-/// (CosFace for mA = 0, ArcFace for mC = 0; `theta + mA` is capped at pi).
-/// Phi = [scale s, cos_margin mC, angular_margin mA]; initially CosFace s = 30, m = 0.35.
-/// Labels must be dense class indices `0..<classes`.
+/// (CosFace for mA = 0, ArcFace for mC = 0; `theta + mA` is capped at pi), plus, with an
+/// `ImpostorTail`, `tail_weight * tail` (the mean of the hardest impostor similarities of the
+/// batch and its cross-batch memory).
+/// Phi = [scale s, cos_margin mC, angular_margin mA] (+ [tail_weight]); initially CosFace s = 30,
+/// m = 0.35 and no tail. Labels must be dense class indices `0..<classes`.
 public final class MarginSoftmaxLoss: VerificationLoss {
-    public let family = "margin-softmax"
+    public let family: String
     /// Number of training identities.
     public let classes: Int
     /// Embedding size.
@@ -24,18 +26,26 @@ public final class MarginSoftmaxLoss: VerificationLoss {
     private let cosines = Tensor()
     private let cosineGradient = Tensor()
     private let proxyGradient = Tensor()
+    /// The impostor tail term, if any.
+    public let tail: ImpostorTail?
+    /// The tail's value at the last `compute` (nil without a tail).
+    public private(set) var lastTail: Float?
 
     /// Creates the loss with proxies drawn from `rng`.
     public init(classes: Int, dimension: Int, scale: Float = 30, cosMargin: Float = 0.35, angularMargin: Float = 0,
-                rng: inout SeededGenerator) {
+                tail: ImpostorTail? = nil, tailWeight: Float = 0, rng: inout SeededGenerator) {
         precondition(classes > 1 && dimension > 0)
         self.classes = classes
         self.dimension = dimension
-        parameterValues = LossParameterValues([
+        self.tail = tail
+        var d = [
             LossParameter(name: "scale", range: 1...64, step: 1, initial: scale),
             LossParameter(name: "cos_margin", range: 0...0.8, step: 0.05, initial: cosMargin),
             LossParameter(name: "angular_margin", range: 0...0.8, step: 0.05, initial: angularMargin),
-        ])
+        ]
+        if tail != nil { d.append(LossParameter(name: "tail_weight", range: 0...32, step: 1, initial: tailWeight)) }
+        parameterValues = LossParameterValues(d)
+        family = tail.map { "margin-softmax+tail(q=\($0.fraction),M=\($0.memory.capacity))" } ?? "margin-softmax"
         proxies = Parameter(name: "loss.proxies", shape: Shape(classes, dimension), decays: false)
         for i in 0..<proxies.value.count { proxies.value[i] = Float(rng.normal()) }
     }
@@ -109,6 +119,23 @@ public final class MarginSoftmaxLoss: VerificationLoss {
             let inv = 1 / norms[c]
             for j in 0..<d { dw[c * d + j] += (dwn[c * d + j] - wn[c * d + j] * dot) * inv }
         }
-        return Float(total / Double(n))
+        var value = Float(total / Double(n))
+        if let tail {
+            let weight = phi[3]
+            let t = tail.compute(embeddings: e, labels: labels, weight: weight, gradient: gradient)
+            lastTail = t
+            value += weight * t
+        }
+        return value
+    }
+
+    public func endStep(embeddings: Tensor, labels: [Int32]) {
+        tail?.memory.enqueue(embeddings, labels: labels)
+    }
+
+    public var state: (floats: [NamedArray], integers: [NamedIntegers]) { tail?.memory.state ?? ([], []) }
+
+    public func restore(floats: [NamedArray], integers: [NamedIntegers]) throws(TrainingError) {
+        try tail?.memory.restore(floats: floats, integers: integers)
     }
 }

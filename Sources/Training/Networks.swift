@@ -223,6 +223,80 @@ public struct CNNConfiguration: Sendable, Equatable {
     }
 }
 
+/// A residual network for single-channel images: a stem `[Conv3x3 (C -> w), BatchNorm, ReLU]`,
+/// `stages` stages of `blocksPerStage` basic residual blocks at `w * 2^stage` channels (the first
+/// block of every stage after the first has stride 2 and a projection shortcut), global average
+/// pooling, `Linear` to the embedding (no bias), `BatchNorm` (1d) and `L2Normalize`.
+public struct ResNetConfiguration: Sendable, Equatable {
+    /// Sample shape `[C, H, W]`.
+    public var sampleShape: Shape
+    /// Channels of the stem and the first stage (w).
+    public var width: Int
+    /// Number of stages (each after the first halves the resolution).
+    public var stages: Int
+    /// Residual blocks per stage.
+    public var blocksPerStage: Int
+    /// Embedding size.
+    public var embedding: Int
+    /// Input normalisation `(x - mean) / std` on raw pixel values.
+    public var inputMean: Float
+    public var inputStd: Float
+
+    /// w = 32, 3 stages of one block, a 128-d embedding (about 0.3M weights) by default.
+    public init(
+        sampleShape: Shape = Shape(1, 32, 32), width: Int = 32, stages: Int = 3, blocksPerStage: Int = 1,
+        embedding: Int = 128, inputMean: Float = 127.5, inputStd: Float = 127.5
+    ) {
+        self.sampleShape = sampleShape
+        self.width = width
+        self.stages = stages
+        self.blocksPerStage = blocksPerStage
+        self.embedding = embedding
+        self.inputMean = inputMean
+        self.inputStd = inputStd
+    }
+
+    /// The side of the last stage's feature map for an input side (each later stage's 3x3
+    /// stride-2 convolution with padding 1 maps s to (s - 1) / 2 + 1).
+    public func finalSide(_ side: Int) -> Int {
+        var s = side
+        for _ in 1..<max(stages, 1) { s = (s - 1) / 2 + 1 }
+        return s
+    }
+
+    /// Builds the network with weights drawn from `seed`; refuses sizes out of range and samples
+    /// too small for the strides (the last stage must see at least 2 x 2 positions).
+    public func build(seed: UInt64) throws(TrainingError) -> EmbeddingNetwork {
+        guard width > 0, stages > 0, blocksPerStage > 0, embedding > 0 else {
+            throw .invalidConfiguration("ResNet width, stages, blocks and embedding must be positive")
+        }
+        guard sampleShape.rank == 3 else { throw .invalidConfiguration("ResNet samples must be [C, H, W], got \(sampleShape)") }
+        guard finalSide(sampleShape.c) >= 2, finalSide(sampleShape.h) >= 2 else {
+            throw .invalidConfiguration(
+                "samples of \(sampleShape.c)x\(sampleShape.h) are too small for \(stages) ResNet stages (\(stages - 1) halvings leave \(finalSide(sampleShape.c))x\(finalSide(sampleShape.h)); at least 2x2 is needed)")
+        }
+        var rng = SeededGenerator(seed: seed)
+        var layers: [any Layer] = [
+            InputNormalization(mean: inputMean, std: inputStd),
+            Conv2d(inChannels: sampleShape.n, outChannels: width, kernel: 3, padding: 1, bias: false, rng: &rng),
+            BatchNorm(channels: width, relu: true),
+        ]
+        var channels = width
+        for stage in 0..<stages {
+            let out = width << stage
+            for block in 0..<blocksPerStage {
+                let stride = stage > 0 && block == 0 ? 2 : 1
+                layers.append(ResidualBlock(inChannels: channels, outChannels: out, stride: stride, rng: &rng))
+                channels = out
+            }
+        }
+        layers += [GlobalAvgPool(), Linear(inputs: channels, outputs: embedding, bias: false, rng: &rng),
+                   BatchNorm(channels: embedding), L2Normalize()]
+        let name = "resnet(\(sampleShape.extents.map(String.init).joined(separator: "x")),w=\(width),stages=\(stages),blocks=\(blocksPerStage),e=\(embedding))"
+        return try EmbeddingNetwork(architecture: name, sampleShape: sampleShape, body: Sequential(layers))
+    }
+}
+
 /// A projection head for float features `[N, D]` (e.g. a frozen backbone's embeddings):
 /// `[Linear, BatchNorm, act] x hidden`, `Linear` to the embedding, `L2Normalize`.
 public struct ProjectionHeadConfiguration: Sendable, Equatable {

@@ -131,8 +131,9 @@ public final class GlobalAvgPool: Layer {
         let spatial = x.shape.h * x.shape.w
         output.reshape(Shape(x.shape.n, x.shape.c))
         let inv = 1 / Float(spatial)
-        for plane in 0..<output.count {
-            output[plane] = vectorSum(x.pointer + plane * spatial, spatial) * inv
+        let (src, dst) = (x.pointer, output.pointer)
+        Compute.forEachRange(output.count) { planes in
+            for plane in planes { dst[plane] = vectorSum(src + plane * spatial, spatial) * inv }
         }
         return output
     }
@@ -141,8 +142,9 @@ public final class GlobalAvgPool: Layer {
         inputGradient.reshape(inputShape)
         let spatial = inputShape.h * inputShape.w
         let inv = 1 / Float(spatial)
-        for plane in 0..<dy.count {
-            (inputGradient.pointer + plane * spatial).update(repeating: dy[plane] * inv, count: spatial)
+        let (g, dx) = (dy.pointer, inputGradient.pointer)
+        Compute.forEachRange(dy.count) { planes in
+            for plane in planes { (dx + plane * spatial).update(repeating: g[plane] * inv, count: spatial) }
         }
         return inputGradient
     }

@@ -1,6 +1,7 @@
 // Training throughput of the Training target's MLP and CNN (samples/s, sgemm share, heap
 // allocations per step) and, with `quality`, a short training run evaluated on held-out
 // identities. Reads the raw arrays written by export_data.py.
+import AlaverifyBase
 import Foundation
 import ScoreMetrics
 import Training
@@ -15,6 +16,17 @@ struct Options {
     var threads = 2
     var mode = "throughput"
     var trainSteps = 1000
+    var loss = "pairwise"
+    var sampler = "pk"
+    var scale: Float = 30
+    var margin: Float = 0.35
+    var tailWeight: Float = 0
+    var tailFraction = 1e-3
+    var memory = 8192
+    var lr: Float = 1e-3
+    var warmupSteps = 100
+    var weightDecay: Float = -1
+    var heldPerIdentity = 16
 }
 
 var options = Options()
@@ -31,6 +43,17 @@ while let a = args.next() {
     case "--threads": options.threads = Int(v)!
     case "--mode": options.mode = v
     case "--train-steps": options.trainSteps = Int(v)!
+    case "--loss": options.loss = v
+    case "--sampler": options.sampler = v
+    case "--scale": options.scale = Float(v)!
+    case "--margin": options.margin = Float(v)!
+    case "--tail-weight": options.tailWeight = Float(v)!
+    case "--tail-fraction": options.tailFraction = Double(v)!
+    case "--memory": options.memory = Int(v)!
+    case "--lr": options.lr = Float(v)!
+    case "--warmup-steps": options.warmupSteps = Int(v)!
+    case "--weight-decay": options.weightDecay = Float(v)!
+    case "--held-per-identity": options.heldPerIdentity = Int(v)!
     default: fatalError("unknown option \(a)")
     }
 }
@@ -55,7 +78,7 @@ func load() throws -> (train: ImageSet, test: ImageSet) {
     for id in byId.keys.sorted() {
         var list = byId[id]!
         list.shuffle(using: &rng)
-        for i in list.prefix(16) { sp += hp[(i * 1024)..<((i + 1) * 1024)]; sl.append(id) }
+        for i in list.prefix(options.heldPerIdentity) { sp += hp[(i * 1024)..<((i + 1) * 1024)]; sl.append(id) }
     }
     return (try ImageSet(pixels: tp, labels: tl), try ImageSet(pixels: sp, labels: sl))
 }
@@ -64,6 +87,7 @@ func build(_ name: String) throws -> EmbeddingNetwork {
     switch name {
     case "mlp": return try MLPConfiguration(hidden: [512, 256], embedding: 128).build(seed: 1)
     case "cnn": return try CNNConfiguration(width: 32, stages: 3, embedding: 128).build(seed: 1)
+    case "resnet": return try ResNetConfiguration().build(seed: 1)
     default: fatalError("unknown model \(name)")
     }
 }
@@ -77,9 +101,19 @@ Compute.threads = options.threads
 let (train, test) = try load()
 let model = try build(options.model)
 let k = 8
-let source = try PKSampler(data: train, identitiesPerBatch: options.batch / k, samplesPerIdentity: k, seed: 2)
-let trainer = try Trainer(model: model, loss: PairwiseBinnedLoss(), optimizer: .adamW(weightDecay: 1e-4),
-                          schedule: LearningRateSchedule(base: 1e-3, warmupSteps: 100, totalSteps: max(options.trainSteps, 1)),
+let source: any BatchSource = options.sampler == "random"
+    ? try ShuffledSampler(data: train, batchSize: options.batch, seed: 2)
+    : try PKSampler(data: train, identitiesPerBatch: options.batch / k, samplesPerIdentity: k, seed: 2)
+var lossRNG = SeededGenerator(seed: 4)
+let trainLoss: any VerificationLoss = options.loss == "cosface"
+    ? MarginSoftmaxLoss(classes: train.identities.count, dimension: model.embeddingSize, scale: options.scale,
+                        cosMargin: options.margin,
+                        tail: options.tailWeight > 0 ? ImpostorTail(fraction: options.tailFraction, memoryCapacity: options.memory) : nil,
+                        tailWeight: options.tailWeight, rng: &lossRNG)
+    : PairwiseBinnedLoss()
+let decay = options.weightDecay >= 0 ? options.weightDecay : (options.loss == "cosface" ? 5e-4 : 1e-4)
+let trainer = try Trainer(model: model, loss: trainLoss, optimizer: .adamW(weightDecay: decay),
+                          schedule: LearningRateSchedule(base: options.lr, warmupSteps: options.warmupSteps, totalSteps: max(options.trainSteps, 1)),
                           source: source, seed: 3)
 
 if options.mode == "probe" {
@@ -92,10 +126,12 @@ if options.mode == "probe" {
         print(label, Double((allocCount?() ?? 0) - before) / 10)
     }
     count("sgemm 256x512x1024") { BLAS.gemm(transB: true, m: 256, n: 512, k: 1024, a.pointer, lda: 1024, b.pointer, ldb: 1024, c.pointer, ldc: 512) }
+    count("forEachPart(2) empty") { Compute.forEachPart(2) { _ in } }
+    count("forEachPart(8) empty") { Compute.forEachPart(8) { _ in } }
     count("sgemm 8x8x8") { BLAS.gemm(m: 8, n: 8, k: 8, a.pointer, lda: 8, b.pointer, ldb: 8, c.pointer, ldc: 8) }
     var batch = Batch()
     var s2 = source
-    count("sampler") { s2.next(into: &batch) }
+    count("sampler") { try! s2.next(into: &batch) }
     var ctx = ForwardContext(training: true)
     count("forward") { _ = model.forward(batch.inputs, &ctx) }
     let g = Tensor()
@@ -104,6 +140,68 @@ if options.mode == "probe" {
     count("loss") { _ = loss.compute(embeddings: e, labels: batch.labels, gradient: g) }
     count("backward") { model.backward(g) }
     count("step") { _ = try! trainer.trainStep() }
+    exit(0)
+}
+
+if options.mode == "layers" {
+    // Wall time of each top-level layer's forward and backward over a few steps.
+    var batch = Batch()
+    var src = source
+    let layers = model.body.layers
+    var fwd = [Double](repeating: 0, count: layers.count), bwd = fwd
+    var lossTime = 0.0
+    let g = Tensor()
+    func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
+    for rep in 0..<(options.steps + 1) {
+        try src.next(into: &batch)
+        var ctx = ForwardContext(training: true)
+        var x = batch.inputs
+        var outs: [Tensor] = []
+        for (i, l) in layers.enumerated() {
+            let t0 = now(); x = l.forward(x, &ctx); if rep > 0 { fwd[i] += now() - t0 }
+            outs.append(x)
+        }
+        let t0 = now(); _ = trainLoss.compute(embeddings: x, labels: batch.labels, gradient: g); if rep > 0 { lossTime += now() - t0 }
+        var d = g
+        for i in stride(from: layers.count - 1, through: 0, by: -1) {
+            let t0 = now()
+            if i == 1 { layers[i].backwardParameters(d) } else if i > 1 { d = layers[i].backward(d) }
+            if rep > 0 { bwd[i] += now() - t0 }
+        }
+    }
+    // The sub-layers of each residual block, on the inputs the block saw.
+    var x = batch.inputs
+    var ctx = ForwardContext(training: true)
+    for l in layers {
+        if let b = l as? ResidualBlock {
+            var parts: [(String, any Layer)] = [("conv1", b.conv1), ("bn1", b.norm1), ("conv2", b.conv2), ("bn2", b.norm2)]
+            var y = x
+            var line = ""
+            for (name, sub) in parts {
+                let t0 = now(); y = sub.forward(y, &ctx); let tf = now() - t0
+                let t1 = now(); _ = sub.backward(y); let tb = now() - t1
+                line += String(format: "%@ %.1f/%.1f  ", name, tf * 1e3, tb * 1e3)
+            }
+            if let p = b.projection, let pn = b.projectionNorm {
+                parts = [("proj", p), ("proj_bn", pn)]
+                var z = x
+                for (name, sub) in parts {
+                    let t0 = now(); z = sub.forward(z, &ctx); let tf = now() - t0
+                    let t1 = now(); _ = sub.backward(z); let tb = now() - t1
+                    line += String(format: "%@ %.1f/%.1f  ", name, tf * 1e3, tb * 1e3)
+                }
+            }
+            print("block \(b.inChannels)->\(b.outChannels) (ms fwd/bwd): " + line)
+        }
+        x = l.forward(x, &ctx)
+    }
+    let k = Double(options.steps)
+    var total = lossTime
+    for (i, l) in layers.enumerated() {
+        print(String(format: "%2d %-28@ fwd %7.1f ms  bwd %7.1f ms", i, "\(type(of: l))" as NSString, fwd[i] / k * 1e3, bwd[i] / k * 1e3))
+        total += fwd[i] + bwd[i]
+    }
+    print(String(format: "loss %.1f ms; total %.1f ms per step = %.0f samples/s", lossTime / k * 1e3, total / k * 1e3, Double(options.batch) / (total / k)))
     exit(0)
 }
 
@@ -128,17 +226,17 @@ if options.mode == "throughput" {
     func median(_ v: [Double]) -> Double { let s = v.sorted(); return s[s.count / 2] }
     let alloc = allocCount == nil ? "null" : String(Double(allocations.max()!) / Double(options.steps))
     print("""
-    {"impl": "swift", "model": "\(options.model)", "batch": \(options.batch), "threads": \(options.threads), \
+    {"impl": "swift", "model": "\(options.model)", "loss": "\(options.loss)", "batch": \(options.batch), "threads": \(options.threads), \
     "parameters": \(model.parameterCount), "median_samples_per_s": \(median(rates)), \
     "samples_per_s": \(rates), "sgemm_share": \(median(shares)), "max_allocations_per_step": \(alloc), \
-    "loss": \(trainer.lastReport!.loss)}
+    "last_loss": \(trainer.lastReport!.loss)}
     """)
 } else {
-    let metrics = [try Metric.parse("frr@far=1e-3"), try Metric.parse("frr@far=1e-2")]
+    let metrics = [try Metric.parse("frr@far=1e-4"), try Metric.parse("frr@far=1e-3"), try Metric.parse("frr@far=1e-2")]
     func report(_ label: String) throws {
         let m = try Verification.evaluate(model: model, images: test, metrics: metrics)
-        let f3 = m.value(of: metrics[0]) ?? .nan, f2 = m.value(of: metrics[1]) ?? .nan
-        print("\(label): step \(trainer.step) FRR@1e-3 \(f3) FRR@1e-2 \(f2) EER \(m.eer?.value ?? .nan) AUC \(m.rocAUC ?? .nan)")
+        let f4 = m.value(of: metrics[0]) ?? .nan, f3 = m.value(of: metrics[1]) ?? .nan, f2 = m.value(of: metrics[2]) ?? .nan
+        print("\(label): step \(trainer.step) FRR@1e-4 \(f4) FRR@1e-3 \(f3) FRR@1e-2 \(f2) EER \(m.eer?.value ?? .nan) AUC \(m.rocAUC ?? .nan)")
     }
     print("train \(train.count) samples / \(train.identities.count) ids, test \(test.count) / \(test.identities.count) ids")
     try report("untrained")
