@@ -1,4 +1,6 @@
-// swift-tools-version:5.9
+// swift-tools-version:6.0
+// 6.0: the code uses typed throws (SE-0413) and Swift Testing, which need the Swift 6 compiler;
+// it is written in the Swift 5 language mode.
 import PackageDescription
 
 let package = Package(
@@ -6,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "alaverify", targets: ["alaverify"]),
+        .library(name: "AlaverifyBase", targets: ["AlaverifyBase"]),
         .library(name: "ScoreMetrics", targets: ["ScoreMetrics"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "SampleData", targets: ["SampleData"]),
@@ -22,40 +25,60 @@ let package = Package(
         .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        // Pure Swift metric engine: depends on nothing.
-        .target(name: "ScoreMetrics"),
+        // Pure Swift helpers every target may use: ordered JSON, SHA-256, the seeded generator,
+        // atomic file writes, exit statuses. Depends on nothing.
+        .target(name: "AlaverifyBase"),
+        // Pure Swift metric engine: depends on the base only.
+        .target(name: "ScoreMetrics", dependencies: ["AlaverifyBase"]),
         // HDF5 wrapper, samples/pairs/scores files, score file parsers.
-        .target(name: "SampleData", dependencies: ["ScoreMetrics", "CHDF5", "CPNG", "CZlib"]),
+        .target(name: "SampleData", dependencies: ["AlaverifyBase", "ScoreMetrics", "CHDF5", "CPNG", "CZlib"]),
         // Tensors on BLAS, layers, optimizers, parametric verification losses, training loop.
-        .target(name: "Training", dependencies: ["CBLAS", "CKernels", "ScoreMetrics"]),
-        // Elementwise kernels compiled for AVX2 and the baseline, chosen at load time.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-ffp-contract=off"])]),
+        .target(name: "Training", dependencies: ["AlaverifyBase", "CBLAS", "CKernels", "ScoreMetrics"]),
+        // Elementwise kernels compiled for AVX2 and the baseline, chosen at load time; their
+        // floating-point settings are pragmas in the C file (no unsafeFlags).
+        .target(name: "CKernels"),
 
-        // The ALA controller: policy network, REINFORCE, state features.
-        .target(name: "LossAlignment", dependencies: ["ScoreMetrics", "Training", "SampleData"]),
+        // The ALA controller: policy network, REINFORCE, state features. Pure: no I/O, no training code.
+        .target(name: "LossAlignment", dependencies: ["AlaverifyBase"]),
+        // A run's folder layout and its history.jsonl records: what train writes and report reads.
+        .target(name: "RunRecords", dependencies: ["AlaverifyBase", "ScoreMetrics"]),
+        // Training runs: config, data, children, reward and selection, callbacks, checkpoints, scoring.
+        .target(name: "Runs", dependencies: [
+            "AlaverifyBase", "ScoreMetrics", "SampleData", "Training", "LossAlignment", "RunRecords",
+        ]),
 
         // Protocol files (YAML) and CI gates against baselines.
         .target(name: "Protocols", dependencies: [
-            "ScoreMetrics", "SampleData", .product(name: "Yams", package: "Yams"),
+            "AlaverifyBase", "ScoreMetrics", "SampleData", .product(name: "Yams", package: "Yams"),
         ]),
 
         // libpng's classic API (tEXt chunks) behind a C function that owns the setjmp.
         .target(name: "CPNGText", dependencies: ["CPNG"]),
         // Plots (Cairo), PNG encoding (libpng), summary.md / metrics.json.
-        .target(name: "Reports", dependencies: ["ScoreMetrics", "CCairo", "CPNGText"]),
+        .target(name: "Reports", dependencies: ["AlaverifyBase", "ScoreMetrics", "RunRecords", "CCairo", "CPNGText"]),
 
         .target(name: "AlaverifyCLI", dependencies: [
-            "ScoreMetrics", "SampleData", "Protocols", "Reports", "Training", "LossAlignment",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "AlaverifyBase", "ScoreMetrics", "SampleData", "Protocols", "Reports", "Training", "LossAlignment", "RunRecords",
+            "Runs", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "alaverify", dependencies: ["AlaverifyCLI"]),
 
-        .testTarget(name: "ScoreMetricsTests", dependencies: ["ScoreMetrics"]),
-        .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "ScoreMetrics"]),
-        .testTarget(name: "LossAlignmentTests", dependencies: ["LossAlignment", "ScoreMetrics", "SampleData", "Training"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "ScoreMetrics"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["alaverify", "SampleData", "LossAlignment", "Training"]),
-        .testTarget(name: "ProtocolsTests", dependencies: ["Protocols", "ScoreMetrics", "SampleData", "alaverify"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "ScoreMetrics", "CPNG"]),
-    ]
+        // Helpers and fixtures shared by test targets (PNG inspection, degraded score files, a hand-written
+        // history); not a product.
+        .target(name: "TestSupport", dependencies: ["AlaverifyBase", "Reports", "CPNG"], path: "Tests/TestSupport"),
+        .testTarget(name: "AlaverifyBaseTests", dependencies: ["AlaverifyBase"]),
+        .testTarget(name: "ScoreMetricsTests", dependencies: ["ScoreMetrics", "AlaverifyBase"]),
+        .testTarget(name: "SampleDataTests", dependencies: ["SampleData", "ScoreMetrics", "AlaverifyBase"]),
+        .testTarget(name: "LossAlignmentTests", dependencies: ["LossAlignment", "AlaverifyBase"]),
+        .testTarget(name: "RunRecordsTests", dependencies: ["RunRecords", "ScoreMetrics", "AlaverifyBase", "TestSupport"]),
+        .testTarget(name: "RunsTests", dependencies: ["Runs", "RunRecords", "LossAlignment", "Training", "SampleData", "ScoreMetrics", "AlaverifyBase"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "ScoreMetrics", "AlaverifyBase"]),
+        // Every test that runs the built binary (ALAVERIFY_BIN, else the one beside the tests).
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "alaverify", "SampleData", "Runs", "RunRecords", "Training", "ScoreMetrics", "AlaverifyBase", "TestSupport",
+        ]),
+        .testTarget(name: "ProtocolsTests", dependencies: ["Protocols", "ScoreMetrics", "SampleData", "AlaverifyBase", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "RunRecords", "ScoreMetrics", "AlaverifyBase", "CCairo", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
 )

@@ -1,7 +1,9 @@
+import AlaverifyBase
 import ArgumentParser
 import Foundation
 import SampleData
 import ScoreMetrics
+import Training
 
 /// The `alaverify` root command.
 public struct AlaverifyCommand: ParsableCommand {
@@ -9,7 +11,7 @@ public struct AlaverifyCommand: ParsableCommand {
         commandName: "alaverify",
         abstract: "Biometric verification: exact operating-point metrics, DET reports, CI gates, ALA training.",
         discussion: """
-            Exit codes: 0 success or gate passed, 1 gate failed, 64 usage error (bad flag or target),
+            Exit codes: 0 success or gate passed, 1 gate failed, 64 usage error (bad flag or target), \
             65 bad input data, 70 internal error.
             """,
         version: alaverifyVersion,
@@ -23,31 +25,30 @@ public struct AlaverifyCommand: ParsableCommand {
     /// Parses the process arguments, runs the command and exits with SPEC's exit codes.
     ///
     /// Every failure prints exactly one line to stderr: `alaverify: <file>: <where>: <problem>`.
+    /// The exit status is the error's own (`AlaverifyError.exitStatus`); ArgumentParser's errors
+    /// are usage errors (64), help and version exit 0, and any other error is unexpected (70).
+    /// The thread count of parallel work is set here, once for the process, from the environment.
     public static func runMain(_ arguments: [String]? = nil) -> Never {
+        Compute.threads = Compute.defaultThreads()
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
-            Foundation.exit(0)
-        } catch let error as DataError {
-            fail(error.description, code: ExitStatus.dataError)
-        } catch let error as UsageError {
-            fail(error.message, code: ExitStatus.usage)
-        } catch let error as GateFailed {
-            _ = error
-            Foundation.exit(ExitStatus.gateFailed)
-        } catch let error as InternalError {
-            fail(error.message, code: ExitStatus.internalError)
+            Foundation.exit(ExitStatus.success.rawValue)
+        } catch let error as any AlaverifyError {
+            // A failed gate has printed its table; it needs no error line.
+            if error.exitStatus == .gateFailed { Foundation.exit(ExitStatus.gateFailed.rawValue) }
+            fail(error.description, status: error.exitStatus)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
                 print(fullMessage(for: error))
-                Foundation.exit(0)
+                Foundation.exit(ExitStatus.success.rawValue)
             }
             if code.rawValue == ExitCode.validationFailure.rawValue || error is ValidationError {
-                fail(oneLine(message(for: error)) + " (see 'alaverify help')", code: ExitStatus.usage)
+                fail(oneLine(message(for: error)) + " (see 'alaverify help')", status: .usage)
             }
             if let exitCode = error as? ExitCode { Foundation.exit(exitCode.rawValue) }
-            fail(oneLine(message(for: error)), code: ExitStatus.internalError)
+            fail(oneLine(message(for: error)), status: .internalError)
         }
     }
 
@@ -56,43 +57,41 @@ public struct AlaverifyCommand: ParsableCommand {
             .filter { !$0.isEmpty && !$0.hasPrefix("Usage:") && !$0.hasPrefix("See '") }.joined(separator: " ")
     }
 
-    static func fail(_ message: String, code: Int32) -> Never {
+    static func fail(_ message: String, status: ExitStatus) -> Never {
         FileHandle.standardError.write(Data(("alaverify: " + oneLine(message) + "\n").utf8))
-        Foundation.exit(code)
+        Foundation.exit(status.rawValue)
     }
 }
 
 /// The tool's version, written into reports and PNG metadata.
 public let alaverifyVersion = "0.1.0"
 
-/// SPEC section 1 exit codes.
-public enum ExitStatus {
-    public static let gateFailed: Int32 = 1
-    public static let usage: Int32 = 64
-    public static let dataError: Int32 = 65
-    public static let internalError: Int32 = 70
-}
-
 /// A usage problem the parser cannot see (conflicting flags, a bad target in context): exit 64.
-public struct UsageError: Error, Sendable {
+public struct UsageError: AlaverifyError, Sendable {
     /// One line naming the flag or file and the problem.
     public var message: String
     /// Creates a usage error.
     public init(_ message: String) { self.message = message }
+    public var description: String { message }
+    public var exitStatus: ExitStatus { .usage }
 }
 
 /// A bug or an environment failure (exit 70).
-public struct InternalError: Error, Sendable {
+public struct InternalError: AlaverifyError, Sendable {
     /// One line describing what failed.
     public var message: String
     /// Creates an internal error.
     public init(_ message: String) { self.message = message }
+    public var description: String { message }
+    public var exitStatus: ExitStatus { .internalError }
 }
 
 /// A gate that failed (exit 1); its table has already been printed.
-public struct GateFailed: Error, Sendable {
+public struct GateFailed: AlaverifyError, Sendable {
     /// Creates the marker.
     public init() {}
+    public var description: String { "a gate failed" }
+    public var exitStatus: ExitStatus { .gateFailed }
 }
 
 /// Refuses, before any work, an output path whose folder is missing or not writable, or that

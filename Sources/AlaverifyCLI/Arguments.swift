@@ -1,4 +1,6 @@
 import ArgumentParser
+import LossAlignment
+import Runs
 import ScoreMetrics
 import SampleData
 
@@ -11,6 +13,9 @@ extension Polarity: ExpressibleByArgument {}
 extension ThresholdRule: ExpressibleByArgument {}
 extension IntervalMethod: ExpressibleByArgument {}
 extension ScoreFileFormat: ExpressibleByArgument {}
+extension NetworkKind: ExpressibleByArgument {}
+extension LossControl: ExpressibleByArgument {}
+extension RewardShape: ExpressibleByArgument {}
 
 /// A rate strictly inside (0, 1), written `1e-4` or `0.0001`.
 struct Rate: ExpressibleByArgument, Sendable {

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import ArgumentParser
 import Foundation
 import Protocols
@@ -10,23 +11,23 @@ struct GateCommand: ParsableCommand {
         commandName: "gate",
         abstract: "CI regression gate: check a protocol's gates on score files or metrics JSON against a baseline.",
         discussion: """
-            Prints a table (gate, value, CI, limit, verdict) and exits 0 when every gate passes, 1 when
-            any fails; 64 for a bad protocol or flags, 65 for bad data (unreadable files, a metric the
+            Prints a table (gate, value, CI, limit, verdict) and exits 0 when every gate passes, 1 when \
+            any fails; 64 for a bad protocol or flags, 65 for bad data (unreadable files, a metric the \
             data cannot estimate, a baseline of another protocol or other comparisons).
 
-            Gates (protocol `gates:`): `max`/`min` on the estimate or `use: ci95_upper|ci95_lower`;
-            `max_regression` (absolute) or `max_relative_regression` (fraction of the baseline) against
-            the baseline, strict on estimates, or with `significance: a` failing only when the
-            regression beyond tolerance is significant: a paired subject bootstrap when both systems'
-            scores with identities are available (p = share of replicates within tolerance; fail iff
+            Gates (protocol `gates:`): `max`/`min` on the estimate or `use: ci95_upper|ci95_lower`; \
+            `max_regression` (absolute) or `max_relative_regression` (fraction of the baseline) against \
+            the baseline, strict on estimates, or with `significance: a` failing only when the \
+            regression beyond tolerance is significant: a paired subject bootstrap when both systems' \
+            scores with identities are available (p = share of replicates within tolerance; fail iff \
             p < a), else the candidate's (1-2a) CI must lie entirely beyond baseline + tolerance.
 
-            --update-baseline writes the candidate as the new baseline (temp file + rename) when the
+            --update-baseline writes the candidate as the new baseline (temp file + rename) when the \
             absolute gates pass, and prints what changed.
 
             Examples:
               alaverify gate --protocol protocols/demo-pixels8.yaml
-              alaverify gate --protocol P.yaml scores.csv --baseline reports/baseline.json --junit gate.xml
+              alaverify gate --protocol P.yaml s.csv --baseline base.json --junit gate.xml
               alaverify gate --protocol P.yaml scores.csv --update-baseline
             """)
 
@@ -77,16 +78,6 @@ struct GateCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            try gate()
-        } catch let error as ProtocolError {
-            throw UsageError(error.description)
-        } catch let error as AtomicWriteError {
-            throw UsageError(error.description)
-        }
-    }
-
-    func gate() throws {
         if let junit { try requireWritableOutput(junit, "--junit") }
         if let markdown { try requireWritableOutput(markdown, "--markdown") }
         if updateBaseline, let baseline { try requireWritableOutput(baseline, "--baseline") }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Runs
 import SampleData
 
 /// `alaverify inspect`: summary and validation of a samples or scores file.
@@ -33,7 +34,7 @@ struct InspectCommand: ParsableCommand {
     var format: ScoreFileFormat = .auto
 
     func run() throws {
-        let report = try inspectReport(path: file, format: format)
+        let report = try RunFiles.inspect(path: file) ?? inspectReport(path: file, format: format)
         print(report.description)
         if let first = report.problems.first {
             let n = report.problems.count

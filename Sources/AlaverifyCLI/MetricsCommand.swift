@@ -1,3 +1,4 @@
+import AlaverifyBase
 import ArgumentParser
 import Foundation
 import Protocols
@@ -10,8 +11,8 @@ struct MetricsCommand: ParsableCommand {
         commandName: "metrics",
         abstract: "Exact ROC/DET metrics of score files: EER, AUC, AP and operating points with intervals.",
         discussion: """
-            Reads CSV/TSV (header with label and score, optional left_id,right_id), bob 4/5-column
-            and HDF5 alaverify-scores files. Prints one block per file; --json writes SPEC's
+            Reads CSV/TSV (header with label and score, optional left_id,right_id), bob 4/5-column \
+            and HDF5 alaverify-scores files. Prints one block per file; --json writes SPEC's \
             metrics JSON (use - for stdout).
 
             Examples:
@@ -51,7 +52,7 @@ struct MetricsCommand: ParsableCommand {
             do {
                 metrics = pointsOnly ? try set.operatingPointsOnly(options) : try set.evaluate(options)
             } catch {
-                throw UsageError("\(path): \(error.description)")
+                throw ErrorInFile(file: path, error)
             }
             let name = names.isEmpty ? (path as NSString).lastPathComponent : names[k]
             systems.append(NamedMetrics(name: name, source: path, metrics: metrics))
@@ -63,26 +64,7 @@ struct MetricsCommand: ParsableCommand {
         }
         print(systems.map(MetricsTable.render).joined(separator: "\n"), terminator: "")
         if let json {
-            try writeAtomically(document + "\n", to: json)
+            try AtomicFile.write(document + "\n", to: json)
         }
-    }
-}
-
-/// Writes text to a temporary file beside `path`, fsyncs and renames it into place: an existing
-/// file is replaced only by a complete new one. An unwritable path is a usage error (exit 64).
-/// Devices and pipes (`/dev/stdout`, `/dev/null`, a FIFO) are written directly.
-func writeAtomically(_ text: String, to path: String) throws {
-    if let type = try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType,
-        type == .typeCharacterSpecial || type == .typeSocket || type.rawValue == "NSFileTypeFIFO"
-    {
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw UsageError("\(path): cannot write") }
-        handle.write(Data(text.utf8))
-        try? handle.close()
-        return
-    }
-    do {
-        try AtomicFile.write(text, to: path)
-    } catch {
-        throw UsageError(error.description)
     }
 }

@@ -1,6 +1,8 @@
+import AlaverifyBase
 import ArgumentParser
 import Foundation
 import Reports
+import RunRecords
 import SampleData
 import ScoreMetrics
 
@@ -12,29 +14,29 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "DET, ROC and score-histogram PNGs with summary.md and metrics.json for score files or run folders.",
         discussion: """
-            Each input is a score file (CSV/TSV/bob/HDF5, as for 'metrics') or a run folder holding
-            scores.h5, scores.csv or scores.tsv. Writes into DIR: det.png, roc.png,
-            hist-<k>-<name>.png per system, metrics.json (SPEC section 3) and summary.md. Every PNG
-            carries tEXt metadata (tool version, command, sha256 of the inputs, the metrics shown);
+            Each input is a score file (CSV/TSV/bob/HDF5, as for 'metrics') or a run folder holding \
+            scores.h5, scores.csv or scores.tsv. Writes into DIR: det.png, roc.png, \
+            hist-<k>-<name>.png per system, metrics.json (SPEC section 3) and summary.md. Every PNG \
+            carries tEXt metadata (tool version, command, sha256 of the inputs, the metrics shown); \
             equal input gives byte-identical files. Files are written to a temporary name and renamed.
 
-            A run folder with a history.jsonl (from 'alaverify train') also gets, per run k:
-            train-<k>-<name>-target.png (the validation target and the training loss over steps,
-            best step marked), train-<k>-<name>-parameters.png (the loss parameters the run used:
-            scalars as lines, per-bin weights as heat maps over step and similarity bin) and, for ALA
-            runs, train-<k>-<name>-controller.png (actions per parameter, reward, policy entropy);
+            A run folder with a history.jsonl (from 'alaverify train') also gets, per run k: \
+            train-<k>-<name>-target.png (the validation target and the training loss over steps, \
+            best step marked), train-<k>-<name>-parameters.png (the loss parameters the run used: \
+            scalars as lines, per-bin weights as heat maps over step and similarity bin) and, for ALA \
+            runs, train-<k>-<name>-controller.png (actions per parameter, reward, policy entropy); \
             summary.md gains a training section (best step and value, final loss parameters).
 
-            A requested operating point that the data cannot resolve (target x n < 3) is drawn hollow,
+            A requested operating point that the data cannot resolve (target x n < 3) is drawn hollow, \
             marked 'not estimable' and reported with a warning line; it does not fail the command.
 
-            Exit codes: 0 written; 64 usage error, including a non-empty DIR without --force and an
-            output folder that cannot be created or written; 65 bad input data (unreadable or
+            Exit codes: 0 written; 64 usage error, including a non-empty DIR without --force and an \
+            output folder that cannot be created or written; 65 bad input data (unreadable or \
             malformed score file or history.jsonl, run folder without a score file); 70 internal error.
 
             Examples:
-              alaverify report fixtures/demo-pixels32.csv fixtures/demo-pixels8.csv --out reports/demo
-              alaverify report runs/a runs/b --out out --far 1e-4 --far 1e-3 --axes log --force
+              alaverify report fixtures/demo-pixels8.csv runs/ala --out reports/demo
+              alaverify report runs/a runs/b --out out --far 1e-4 --axes log --force
             """)
 
     @Argument(help: "Score files or run folders.")
@@ -88,7 +90,7 @@ struct ReportCommand: ParsableCommand {
             do {
                 s = try PlotSeries.make(name: name, source: path, scores: set, options: options, axes: axes)
             } catch {
-                throw UsageError("\(path): \(error.description)")
+                throw ErrorInFile(file: path, error)
             }
             timer.lap("evaluate, thin, bin")
             for p in s.metrics.operatingPoints where !p.estimable || p.estimableBySubjects == false || !p.reachable {
@@ -115,18 +117,14 @@ struct ReportCommand: ParsableCommand {
         let training = histories.map { TrainingRunHistory(name: series[$0.index].name, index: $0.index, history: $0.history) }
         let command = (["alaverify"] + CommandLine.arguments.dropFirst().map(shellQuoted)).joined(separator: " ")
         timer.lap("wait for the input checksums")
-        let report: Report
-        do {
-            report = try Report.build(
-                series: series, axes: axes, training: training,
-                provenance: ReportProvenance(version: alaverifyVersion, command: command, inputs: provenance))
-        } catch {
-            throw InternalError("report: \(error.message)")
-        }
+        let report = try Report.build(
+            series: series, axes: axes, training: training,
+            provenance: ReportProvenance(version: alaverifyVersion, command: command, inputs: provenance))
         timer.lap("render and encode")
         for file in report.files {
-            try writeReportFile(file.bytes, name: file.name)
-            print((out as NSString).appendingPathComponent(file.name))
+            let path = (out as NSString).appendingPathComponent(file.name)
+            try AtomicFile.write(file.bytes, to: path)
+            print(path)
         }
         timer.lap("write")
     }
@@ -151,47 +149,25 @@ struct ReportCommand: ParsableCommand {
 
     /// The score file of an input: the file itself, or a run folder's scores file.
     func scoreFile(for argument: String) throws -> (path: String, name: String) {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) else {
-            throw DataError(file: argument, "no such file or folder")
-        }
+        guard FileManager.default.fileExists(atPath: argument) else { throw DataError(file: argument, "no such file or folder") }
         let base = (argument as NSString).lastPathComponent
-        guard isDirectory.boolValue else { return (argument, base) }
-        for candidate in ["scores.h5", "scores.csv", "scores.tsv"] {
-            let path = (argument as NSString).appendingPathComponent(candidate)
-            if FileManager.default.fileExists(atPath: path) { return (path, base) }
+        guard RunDirectory.isFolder(argument) else { return (argument, base) }
+        guard let scores = RunDirectory(argument).scoreFile else {
+            throw DataError(file: argument, "run folder has no scores.h5, scores.csv or scores.tsv (the report plots a run's test scores)")
         }
-        throw DataError(file: argument, "run folder has no scores.h5, scores.csv or scores.tsv (the report plots a run's test scores)")
+        return (scores, base)
     }
 
     /// The parsed `history.jsonl` of a run folder, or nil for a score file or a folder without one.
     func trainingHistory(for argument: String) throws -> (path: String, history: TrainingHistory)? {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
-        let path = (argument as NSString).appendingPathComponent("history.jsonl")
+        guard RunDirectory.isFolder(argument) else { return nil }
+        let path = RunDirectory(argument).history
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else { throw DataError(file: path, "cannot read the file") }
         do {
             return (path, try TrainingHistory.parse([UInt8](data)))
         } catch {
             throw DataError(file: path, location: error.line > 0 ? "line \(error.line)" : nil, error.message)
-        }
-    }
-
-    /// Writes to a temporary name in the output folder, then renames over the final name.
-    func writeReportFile(_ bytes: [UInt8], name: String) throws {
-        let final = (out as NSString).appendingPathComponent(name)
-        let temporary = (out as NSString).appendingPathComponent(".\(name).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: temporary))
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw UsageError("\(final): cannot write: \(reason(error))")
-        }
-        if rename(temporary, final) != 0 {
-            let message = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw UsageError("\(final): cannot write: \(message)")
         }
     }
 }

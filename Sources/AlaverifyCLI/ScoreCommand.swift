@@ -1,6 +1,9 @@
+import AlaverifyBase
+import AlaverifyBase
 import ArgumentParser
 import Foundation
-import LossAlignment
+import RunRecords
+import Runs
 import SampleData
 import ScoreMetrics
 
@@ -10,15 +13,18 @@ struct ScoreCommand: ParsableCommand {
         commandName: "score",
         abstract: "Embed the samples of a split with a trained model and write the scores of all pairs.",
         discussion: """
-            The split is the model's own (its recorded fractions and seed applied to --data's
-            identities); --split all scores every sample. With --templates K, each identity's samples
-            are grouped (seeded) into templates of K, compared by the mean of their unit-norm
-            embeddings. Pairs are streamed to the file block by block. Output: HDF5 alaverify-scores
+            The split is the model's own (its recorded fractions and seed applied to --data's \
+            identities); --split all scores every sample. With --templates K, each identity's samples \
+            are grouped (seeded) into templates of K, compared by the mean of their unit-norm \
+            embeddings. Pairs are streamed to the file block by block. Output: HDF5 alaverify-scores \
             v1 with comparison identities (enables the subject bootstrap in metrics/report/gate).
             """)
 
-    @Option(help: "A model.h5 from alaverify train.")
+    @Option(help: "A run folder of alaverify train (its model.h5), a model.h5, or a checkpoint.h5 (with --child).")
     var model: String
+
+    @Option(help: "The child model of a checkpoint.h5 to score (0-based).")
+    var child: Int = 0
 
     @Option(help: "Samples file (default: the model's training data).")
     var data: String?
@@ -44,7 +50,7 @@ struct ScoreCommand: ParsableCommand {
         }
         if let templates, templates < 1 { throw UsageError("--templates must be at least 1") }
         try requireWritableOutput(out, "--out")
-        let trained = try TrainedModel(path: model)
+        let trained = try TrainedModel(path: RunDirectory.isFolder(model) ? RunDirectory(model).model : model, child: child)
         let dataPath = data ?? trained.config.data
         let samples = try SamplesFile(path: dataPath)
         guard case .images(let h, let w, 1) = samples.kind, h == 32, w == 32 else {

@@ -1,7 +1,11 @@
+import AlaverifyBase
+import AlaverifyBase
 import ArgumentParser
 import Foundation
 import LossAlignment
 import Protocols
+import RunRecords
+import Runs
 import SampleData
 import ScoreMetrics
 
@@ -11,19 +15,19 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train an embedding model; ALA steers the loss parameters toward the target operating point.",
         discussion: """
-            With no --data/--protocol it trains on the bundled fixture (fixtures/fonts-mini.h5, run from
-            the repository root). Identities are split (seeded) into disjoint train/validation/test
-            parts; every --interval steps each child model is validated with the metric engine, the
-            ALA policy raises/keeps/lowers each loss parameter, and the best model by the validation
-            target is kept. The run directory gets config.json, history.jsonl, checkpoint.h5,
+            With no --data/--protocol it trains on the bundled fixture (fixtures/fonts-mini.h5, run from \
+            the repository root). Identities are split (seeded) into disjoint train/validation/test \
+            parts; every --interval steps each child model is validated with the metric engine, the \
+            ALA policy raises/keeps/lowers each loss parameter, and the best model by the validation \
+            target is kept. The run directory gets config.json, history.jsonl, checkpoint.h5, \
             model.h5, policy.h5 (ALA) and scores.h5 (all test-split pairs, for `alaverify report`).
 
             Examples:
               alaverify train --target frr@far=1e-4
-              alaverify train --data fonts.h5 --target frr@far=1e-3 --children 2 --steps 3000 --out runs/ala
+              alaverify train --data fonts.h5 --target frr@far=1e-3 --steps 3000 --out runs/a
               alaverify train --loss-control fixed --out runs/fixed
               alaverify train --out runs/ala --resume
-              alaverify train --data big.h5 --stream --out runs/big   # train split read per batch, not held in memory
+              alaverify train --data big.h5 --stream --out runs/big   # batches read from the file
             """)
 
     @Option(help: "Validation target and reward: frr@far=X, far@frr=X, eer, roc_auc, average_precision, pauc@far=X.",
@@ -43,7 +47,7 @@ struct TrainCommand: ParsableCommand {
     var out: String?
 
     @Option(help: "ala: the policy steers the loss parameters; fixed: the default loss throughout.")
-    var lossControl: String = "ala"
+    var lossControl: LossControl = .ala
 
     @Option(help: "Seed of everything random in the run.")
     var seed: UInt64 = 1
@@ -52,7 +56,7 @@ struct TrainCommand: ParsableCommand {
     var children: Int?
 
     @Option(help: "Network: cnn or mlp.")
-    var network: String = "cnn"
+    var network: NetworkKind = .cnn
 
     @Option(help: "Training steps per child.")
     var steps: Int?
@@ -94,7 +98,7 @@ struct TrainCommand: ParsableCommand {
     var rewardBand: Double?
 
     @Option(help: "ALA reward: sign (of the improvement, the paper's choice) or scaled (improvement / running noise scale).")
-    var rewardShape: String?
+    var rewardShape: RewardShape?
 
     @Option(help: "ALA: future controller steps whose discounted improvements make one action's reward.")
     var rewardHorizon: Int?
@@ -130,7 +134,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let directory = out ?? "runs/\(lossControl)-seed\(seed)"
-        let dirURL = URL(fileURLWithPath: directory)
+        let run = RunDirectory(URL(fileURLWithPath: directory).path)
         var config: RunConfig
         if resume {
             // The run's configuration is config.json; a flag that would change it is refused
@@ -150,44 +154,61 @@ struct TrainCommand: ParsableCommand {
             if !changing.isEmpty {
                 throw UsageError("--resume continues the run as recorded in \(directory)/config.json; \(changing.joined(separator: ", ")) cannot change it (start a new run with another --out)")
             }
-            let configPath = dirURL.appendingPathComponent("config.json").path
-            guard let bytes = FileManager.default.contents(atPath: configPath) else {
-                throw UsageError("\(configPath): no such file; --resume needs the directory of an earlier run")
+            guard let bytes = FileManager.default.contents(atPath: run.config) else {
+                throw UsageError("\(run.config): no such file; --resume needs the directory of an earlier run")
             }
-            do { config = try RunConfig.read(bytes) } catch { throw DataError(file: configPath, "unreadable run config: \(error)") }
+            do { config = try RunConfig.read(bytes) } catch { throw DataError(file: run.config, "unreadable run config: \(error)") }
             if !config.dataChecksum.isEmpty, let now = SHA256.hex(fileAt: config.data), now != config.dataChecksum {
-                throw DataError(file: config.data, "the data changed since the run started (its SHA-256 differs from \(configPath)); resuming would mix two data sets")
+                throw DataError(file: config.data, "the data changed since the run started (its SHA-256 differs from \(run.config)); resuming would mix two data sets")
             }
             // Streamed and in-memory batches are the same, so the rest of a run may switch to streaming.
             if stream { config.stream = true }
         } else {
-            if let entries = try? FileManager.default.contentsOfDirectory(atPath: directory), !entries.isEmpty, !force {
+            if !run.isEmpty, !force {
                 throw UsageError("\(directory): the run directory is not empty; use --resume to continue it or --force to overwrite")
             }
             config = try makeConfig()
         }
-        let log: (String) -> Void = { line in print(line); fflush(stdout) }
-        let run = try cliErrors { () throws(RunError) in try TrainingRun(config: config, directory: dirURL, log: log) }
-        run.showBar = isatty(1) != 0
-        if let policy, !resume { try cliErrors { () throws(RunError) in try run.warmStart(policy: policy) } }
-        let summary = try cliErrors { () throws(RunError) in try run.run(resume: resume, stopAfter: stopAfter) }
+        let summary: RunSummary?
+        do {
+            let training = try TrainingRun(config: config, directory: run) { line in print(line); fflush(stdout) }
+            training.showBar = isatty(1) != 0
+            if let policy, !resume { try training.warmStart(policy: policy) }
+            summary = try training.run(resume: resume, stopAfter: stopAfter)
+        } catch let error as SettingError {
+            throw UsageError(error.message(naming: Self.flag))
+        }
         guard let finished = summary else {
             print("stopped after step \(stopAfter ?? 0) as asked; continue with: alaverify train --out \(directory) --resume")
             return
         }
         let named = NamedMetrics(name: "test split (best child \(finished.bestChild), step \(finished.bestStep))",
-                                     source: dirURL.appendingPathComponent("scores.h5").path, metrics: finished.test)
-            print("")
-            print(MetricsTable.render(named), terminator: "")
-            print(String(format: "time: %.0f s training, %.0f s validation, %.2f s policy (controller overhead %.1f%% of training)",
-                         finished.trainingSeconds, finished.validationSeconds, finished.controllerSeconds,
-                         100 * (finished.validationSeconds + finished.controllerSeconds) / max(finished.trainingSeconds, 1e-9)))
-            if let data = finished.data {
-                print(String(format: "data: streamed %d batches, stall %.2f s (%.1f%% of training), reads %.1f s on the prefetch thread",
-                             data.batches, data.stallSeconds, 100 * data.stallSeconds / max(finished.trainingSeconds, 1e-9),
-                             data.readSeconds))
-            }
-            print("run directory: \(directory) (model.h5, scores.h5, history.jsonl\(config.lossControl == "ala" ? ", policy.h5" : ""))")
+                                 source: run.scores, metrics: finished.test)
+        print("")
+        print(MetricsTable.render(named), terminator: "")
+        print(String(format: "time: %.0f s training, %.0f s validation, %.2f s policy (controller overhead %.1f%% of training)",
+                     finished.trainingSeconds, finished.validationSeconds, finished.controllerSeconds,
+                     100 * (finished.validationSeconds + finished.controllerSeconds) / max(finished.trainingSeconds, 1e-9)))
+        if let data = finished.data {
+            print(String(format: "data: streamed %d batches, stall %.2f s (%.1f%% of training), reads %.1f s on the prefetch thread",
+                         data.batches, data.stallSeconds, 100 * data.stallSeconds / max(finished.trainingSeconds, 1e-9),
+                         data.readSeconds))
+        }
+        print("run directory: \(directory) (model.h5, scores.h5, history.jsonl\(config.lossControl == .ala ? ", policy.h5" : ""))")
+    }
+
+    /// The flag that sets a run setting, for messages about it.
+    static func flag(_ setting: RunSetting) -> String {
+        switch setting {
+        case .identitiesPerBatch: return "--batch-identities"
+        case .samplesPerIdentity: return "--batch-samples"
+        case .validationSamplesPerIdentity: return "--validation-samples"
+        case .testSamplesPerIdentity: return "--test-samples"
+        case .initialParameters: return "--set"
+        default:
+            // checkpointInterval -> --checkpoint-interval
+            return "--" + setting.rawValue.reduce(into: "") { out, c in out += c.isUppercase ? "-" + c.lowercased() : String(c) }
+        }
     }
 
     func makeConfig() throws -> RunConfig {
@@ -195,7 +216,7 @@ struct TrainCommand: ParsableCommand {
         var splitConfig = RunConfig.SplitConfig(train: 0.5, validation: 0.3, test: 0.2, seed: 7)
         if let protocolPath = `protocol` {
             let p: EvaluationProtocol
-            do { p = try EvaluationProtocol.load(path: protocolPath) } catch { throw UsageError("\(error)") }
+            p = try EvaluationProtocol.load(path: protocolPath)
             if dataPath == nil {
                 guard let protocolData = p.data else {
                     throw UsageError("\(protocolPath) has no 'data' key (its systems are score files); training needs a samples file: add data: F.h5 to the protocol or pass --data F.h5")
@@ -213,13 +234,13 @@ struct TrainCommand: ParsableCommand {
         }
         var config = RunConfig.defaults(data: dataPath!)
         config.split = splitConfig
-        config.target = target.description
+        config.target = target
         config.lossControl = lossControl
         config.seed = seed
         config.network = network
         if stream { config.stream = true }
         if let children { config.children = children }
-        if lossControl == "fixed" && children == nil { config.children = 1 }
+        if lossControl == .fixed && children == nil { config.children = 1 }
         // Checked before the interval arithmetic below (a zero would divide by zero).
         for (flag, value) in [("--steps", steps), ("--interval", interval), ("--checkpoint-interval", checkpointInterval)] {
             if let value, value < 1 { throw UsageError("\(flag) must be positive, got \(value)") }
@@ -242,12 +263,7 @@ struct TrainCommand: ParsableCommand {
         if let bins { config.bins = bins }
         if let validationSamples { config.validationSamplesPerIdentity = validationSamples == 0 ? nil : validationSamples }
         if let rewardBand { config.rewardBand = rewardBand }
-        if let rewardShape {
-            guard let shape = RewardShape(rawValue: rewardShape) else {
-                throw UsageError("--reward-shape must be sign or scaled, got '\(rewardShape)'")
-            }
-            config.controller.reward = shape
-        }
+        if let rewardShape { config.controller.reward = rewardShape }
         if let rewardHorizon {
             guard rewardHorizon >= 1 && rewardHorizon <= 20 else { throw UsageError("--reward-horizon must lie in 1...20") }
             config.controller.horizon = rewardHorizon
@@ -276,17 +292,5 @@ struct TrainCommand: ParsableCommand {
         }
         config.dataChecksum = checksum
         return config
-    }
-}
-
-/// Runs a training-run step, turning its errors into the CLI's exit codes (64 / 65).
-func cliErrors<T>(_ body: () throws(RunError) -> T) throws -> T {
-    do {
-        return try body()
-    } catch {
-        switch error {
-        case .usage(let m): throw UsageError(m)
-        case .data(let e): throw e
-        }
     }
 }

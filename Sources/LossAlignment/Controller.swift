@@ -1,5 +1,5 @@
+import AlaverifyBase
 import Foundation
-import ScoreMetrics
 
 /// What a loss parameter controls, so the shared policy can tell parameters apart.
 public enum ParameterKind: String, Sendable, CaseIterable, Codable {
@@ -362,23 +362,13 @@ public struct ControllerStep: Sendable {
 }
 
 /// A controller problem a user can act on.
-public enum ControllerError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum ControllerError: AlaverifyError, Sendable, Equatable {
     /// A saved policy that does not fit this loss family or controller.
     case incompatiblePolicy(String)
 
     public var description: String {
         switch self { case .incompatiblePolicy(let why): return "incompatible policy: \(why)" }
     }
-}
 
-
-extension SeededGenerator: Codable {
-    public init(from decoder: Decoder) throws {
-        self.init(seed: try decoder.singleValueContainer().decode(UInt64.self))
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(state)
-    }
+    public var exitStatus: ExitStatus { .usage }
 }

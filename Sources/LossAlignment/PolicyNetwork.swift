@@ -1,5 +1,5 @@
+import AlaverifyBase
 import Foundation
-import ScoreMetrics
 
 /// The ALA policy: one small MLP shared by every loss parameter, mapping that parameter's state
 /// features to probabilities of the actions {lower, keep, raise}.

@@ -100,7 +100,7 @@ public enum GateEvaluator {
             let g = p.gates.first { $0.isRegression }!
             throw ProtocolError(
                 file: p.file, line: g.line, key: "gates[\(g.index)]",
-                "compares against a baseline, but none is given: pass --baseline B.json or set baseline: in the protocol (create one with --update-baseline)")
+                "compares against a baseline, but none is given: give a baseline file or set baseline: in the protocol (a gate that updates the baseline creates one)")
         }
         for gate in p.gates {
             let reading = try usableReading(candidate, gate, p)
@@ -113,7 +113,7 @@ public enum GateEvaluator {
                     guard let ci = reading.interval, abs(ci.level - 0.95) < 1e-9 else {
                         throw DataError(
                             file: candidate.source,
-                            "has no 95% interval for \(gate.metric), which gates[\(gate.index)] (\(p.file) line \(gate.line)) uses; compute it with --ci")
+                            "has no 95% interval for \(gate.metric), which gates[\(gate.index)] (\(p.file) line \(gate.line)) uses; compute its confidence interval")
                     }
                     compared = use == .ci95Upper ? ci.upper : ci.lower
                 }
@@ -146,12 +146,12 @@ public enum GateEvaluator {
         if let name = baseline.protocolName, name != p.name {
             throw DataError(
                 file: baseline.source,
-                "is the baseline of protocol '\(name)', not '\(p.name)' (\(p.file)); make one for this protocol with --update-baseline")
+                "is the baseline of protocol '\(name)', not '\(p.name)' (\(p.file)); make one for this protocol by updating the baseline")
         }
         guard let b = baseline.dataChecksum else {
             throw DataError(
                 file: baseline.source,
-                "records no data checksum and its score file is unavailable (\(baseline.scoresUnavailable ?? "none")), so it cannot be checked against the data; recreate it with --update-baseline")
+                "records no data checksum and its score file is unavailable (\(baseline.scoresUnavailable ?? "none")), so it cannot be checked against the data; recreate it by updating the baseline")
         }
         guard let c = candidate.dataChecksum else {
             throw DataError(
@@ -161,7 +161,7 @@ public enum GateEvaluator {
         guard b == c else {
             throw DataError(
                 file: baseline.source,
-                "was made on other data: its comparisons checksum \(b.prefix(19))… differs from \(candidate.source)'s \(c.prefix(19))…; a baseline must use the same comparisons (recreate it with --update-baseline)")
+                "was made on other data: its comparisons checksum \(b.prefix(19))… differs from \(candidate.source)'s \(c.prefix(19))…; a baseline must use the same comparisons (recreate it by updating the baseline)")
         }
     }
 
@@ -170,7 +170,7 @@ public enum GateEvaluator {
         guard let reading = system.readings[gate.metric] else {
             throw DataError(
                 file: system.source,
-                "has no \(gate.metric), which \(where_) checks; compute it (alaverify metrics --metric \(gate.metric) --json) or gate the score file")
+                "has no \(gate.metric), which \(where_) checks; compute it into the metrics JSON or gate the score file")
         }
         if let why = reading.notEstimable {
             throw DataError(
@@ -191,16 +191,15 @@ public enum GateEvaluator {
         do {
             baseReading = try usableReading(baseline, gate, p)
         } catch let error as DataError where baseline.readings[gate.metric] == nil {
-            throw DataError(file: error.file, error.message.replacingOccurrences(of: "compute it (alaverify metrics --metric \(gate.metric) --json) or gate the score file", with: "recreate the baseline with --update-baseline"))
+            throw DataError(file: error.file, error.message.replacingOccurrences(of: "compute it into the metrics JSON or gate the score file", with: "recreate the baseline by updating it"))
         }
         let b = baseReading.value!
-        let sign: Double = gate.metric.lowerIsBetter ? 1 : -1
-        let worsening = sign * (value - b)
+        let worsening = gate.metric.worsening(of: value, from: b)
         let allowance = tolerance.allowance(baseline: b)
         var outcome = GateOutcome(
             gate: gate, value: value, interval: nil, baseline: b, worsening: worsening, allowance: allowance, pValue: nil,
             method: "strict", verdict: .pass, decides: true, message: "")
-        let change = "change \(signed(sign * worsening)) vs baseline \(fmt(b))"
+        let change = "change \(signed(value - b)) vs baseline \(fmt(b))"
         guard let alpha = significance else {
             let pass = worsening <= allowance + 1e-12
             outcome.verdict = pass ? .pass : .fail
@@ -224,7 +223,7 @@ public enum GateEvaluator {
             var changes = [Double]()
             changes.reserveCapacity(paired.pairs.count)
             for r in paired.pairs {
-                let w = sign * (r.candidate - r.baseline)
+                let w = gate.metric.worsening(of: r.candidate, from: r.baseline)
                 changes.append(w)
                 if w <= tolerance.allowance(baseline: r.baseline) + 1e-12 { within += 1 }
             }
@@ -261,10 +260,10 @@ public enum GateEvaluator {
         }
         outcome.interval = ci
         outcome.method = "CI rule: candidate \(short(level * 100))% CI vs baseline + allowance (\(why))"
-        let bound = sign > 0 ? ci.lower : ci.upper
-        let beyond = sign * (bound - b) > allowance + 1e-12
+        let bound = gate.metric.lowerIsBetter ? ci.lower : ci.upper
+        let beyond = gate.metric.worsening(of: bound, from: b) > allowance + 1e-12
         outcome.verdict = beyond ? .fail : .pass
-        let side = sign > 0 ? "lower" : "upper"
+        let side = gate.metric.lowerIsBetter ? "lower" : "upper"
         outcome.message = "\(change): CI \(side) end \(fmt(bound)) is \(beyond ? "beyond" : "within") baseline \(beyond ? "+" : "+") allowed \(fmt(allowance))"
         notes.append("\(gate.name): no paired scores (\(why)); used the CI rule")
         return outcome

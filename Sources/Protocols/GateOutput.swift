@@ -1,3 +1,4 @@
+import AlaverifyBase
 import Foundation
 import SampleData
 import ScoreMetrics
@@ -166,7 +167,7 @@ public enum Baseline {
             let a = old.readings[m]?.value, b = new.readings[m]?.value
             switch (a, b) {
             case (let a?, let b?):
-                let better = m.lowerIsBetter ? b < a : b > a
+                let better = m.isBetter(b, than: a)
                 lines.append("\(m): \(fmt(a)) -> \(fmt(b)) (\(signed(b - a))\(a == b ? ", unchanged" : better ? ", better" : ", worse"))")
             case (nil, let b?): lines.append("\(m): (none) -> \(fmt(b))")
             case (let a?, nil): lines.append("\(m): \(fmt(a)) -> (none)")

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import Foundation
 import SampleData
 import ScoreMetrics
@@ -113,7 +114,7 @@ extension GatedSystem {
             index = k
         } else {
             guard systems.count == 1 else {
-                throw DataError(file: path, "holds \(systems.count) systems (\(names.joined(separator: ", "))); choose one with --system")
+                throw DataError(file: path, "holds \(systems.count) systems (\(names.joined(separator: ", "))); choose one by name")
             }
             index = 0
         }

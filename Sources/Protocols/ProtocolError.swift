@@ -1,8 +1,10 @@
+import AlaverifyBase
+
 /// A protocol file, or a gate request, that cannot be used as written (exit code 64).
 ///
 /// The message names the file, the line and the key, then what is wrong and what was expected:
 /// `protocols/demo.yaml: line 9: gates[1].use: 'ci_upper' is not one of estimate, ci95_upper, ci95_lower`.
-public struct ProtocolError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct ProtocolError: AlaverifyError, Sendable, Equatable {
     /// The protocol file as the user gave it.
     public var file: String
     /// The 1-based line of the offending key or value, when known.
@@ -26,6 +28,8 @@ public struct ProtocolError: Error, Sendable, Equatable, CustomStringConvertible
         if let key { out += ": \(key)" }
         return out + ": " + message
     }
+
+    public var exitStatus: ExitStatus { .usage }
 }
 
 /// The closest candidate to `word` within a small edit distance, for "did you mean" hints.

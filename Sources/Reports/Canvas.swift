@@ -75,23 +75,29 @@ final class Canvas {
     static let fontFamily = "DejaVu Sans"
 
     init(width: Int, height: Int) throws(ReportError) {
-        guard let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width), Int32(height)),
-              cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS
-        else { throw ReportError("cannot create a \(width)x\(height) drawing surface") }
-        guard let cr = cairo_create(surface), cairo_status(cr) == CAIRO_STATUS_SUCCESS else {
+        // Cairo returns an error object (never nil) whose status says what failed.
+        let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width), Int32(height))!
+        do { try cairoCheck(cairo_surface_status(surface), "creating a \(width)x\(height) drawing surface") } catch {
             cairo_surface_destroy(surface)
-            throw ReportError("cannot create a Cairo context")
+            throw error
+        }
+        let cr = cairo_create(surface)!
+        do { try cairoCheck(cairo_status(cr), "creating a Cairo context") } catch {
+            cairo_destroy(cr)
+            cairo_surface_destroy(surface)
+            throw error
         }
         self.width = width
         self.height = height
         self.surface = surface
         self.cr = cr
-        let options = cairo_font_options_create()
+        let options = cairo_font_options_create()!
+        defer { cairo_font_options_destroy(options) }
+        try cairoCheck(cairo_font_options_status(options), "creating font options")
         cairo_font_options_set_antialias(options, CAIRO_ANTIALIAS_GRAY)
         cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE)
         cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF)
         cairo_set_font_options(cr, options)
-        cairo_font_options_destroy(options)
         cairo_set_antialias(cr, CAIRO_ANTIALIAS_GRAY)
         cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND)
         cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT)
@@ -206,11 +212,14 @@ final class Canvas {
         cairo_restore(cr)
     }
 
-    /// The pixels, un-premultiplied and reordered from Cairo's native-endian ARGB32 to RGBA.
-    func image() -> RGBAImage {
+    /// The pixels, un-premultiplied and reordered from Cairo's native-endian ARGB32 to RGBA;
+    /// throws the first error any drawing call met.
+    func image() throws(ReportError) -> RGBAImage {
+        try cairoCheck(cairo_status(cr), "drawing")
         cairo_surface_flush(surface)
+        try cairoCheck(cairo_surface_status(surface), "finishing the drawing")
         let stride = Int(cairo_image_surface_get_stride(surface))
-        let data = cairo_image_surface_get_data(surface)!
+        guard let data = cairo_image_surface_get_data(surface) else { throw ReportError("reading the drawn pixels failed") }
         var out = [UInt8](repeating: 0, count: width * height * 4)
         out.withUnsafeMutableBufferPointer { o in
             for y in 0..<height {

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import Foundation
 import ScoreMetrics
 
@@ -147,7 +148,7 @@ public struct DETPlot: ReportFigure {
             }
         }
         drawLegend(canvas)
-        return canvas.image()
+        return try canvas.image()
     }
 
     /// Pixels of a thinned curve, leaving out points at FAR = 0 or FRR = 0 (at infinity).

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import ScoreMetrics
 
 /// A picture of a report: its file name, its title and how to draw it.

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import Foundation
 import ScoreMetrics
 
@@ -99,7 +100,7 @@ public struct HistogramPlot: ReportFigure {
             legend.line("\(p.metric): t = \(shortNumber(t)) (\((t > 0) == (m.polarity == .similarity) ? "rejects all" : "accepts all"))")
         }
         for p in m.operatingPoints where !p.reachable { legend.line("\(p.metric): unreachable") }
-        return canvas.image()
+        return try canvas.image()
     }
 
     /// (threshold, dash, name, short tag) for the EER and every reachable operating point.

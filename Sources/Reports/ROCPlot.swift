@@ -1,3 +1,4 @@
+import AlaverifyBase
 import Foundation
 import ScoreMetrics
 
@@ -95,6 +96,6 @@ public struct ROCPlot: ReportFigure {
         legend.gap(4)
         canvas.fill(Rect(x: layout.legend.x, y: legend.y - 11, width: 26, height: 12), .shade)
         legend.line("FAR < 1/nI: not resolvable")
-        return canvas.image()
+        return try canvas.image()
     }
 }

@@ -1,4 +1,6 @@
+import AlaverifyBase
 import Foundation
+import RunRecords
 import ScoreMetrics
 
 /// How a report was made, recorded in every PNG and in `summary.md`.

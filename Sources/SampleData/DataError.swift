@@ -1,8 +1,10 @@
+import AlaverifyBase
+
 /// Bad input data: an unreadable, malformed or inconsistent file (exit code 65).
 ///
 /// The message names the file, then where in it (a line or an HDF5 dataset), then the problem:
 /// `scores.csv: line 12: score 'abc' is not a number`.
-public struct DataError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct DataError: AlaverifyError, Sendable, Equatable {
     /// The file's path as the user gave it.
     public var file: String
     /// Where in the file: `line 12`, `dataset /scores/label`, or nil for the whole file.
@@ -21,4 +23,6 @@ public struct DataError: Error, Sendable, Equatable, CustomStringConvertible {
         if let location { return "\(file): \(location): \(message)" }
         return "\(file): \(message)"
     }
+
+    public var exitStatus: ExitStatus { .dataError }
 }

@@ -117,8 +117,13 @@ enum HDF5Strings {
     /// A new variable-length UTF-8 string type; close it with `H5Tclose`.
     static func variableUTF8Type(_ site: HDF5Site) throws(DataError) -> hid_t {
         let type = try h5check(H5Tcopy(alv_h5t_c_s1()), site, "creating a string type")
-        _ = H5Tset_size(type, alv_h5t_variable())
-        _ = H5Tset_cset(type, H5T_CSET_UTF8)
+        do throws(DataError) {
+            try h5check(H5Tset_size(type, alv_h5t_variable()), site, "creating a string type")
+            try h5check(H5Tset_cset(type, H5T_CSET_UTF8), site, "creating a string type")
+        } catch {
+            _ = H5Tclose(type)
+            throw error
+        }
         return type
     }
 

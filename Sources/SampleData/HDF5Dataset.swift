@@ -25,7 +25,7 @@ public final class HDF5Dataset: @unchecked Sendable {
         let dapl = try h5check(H5Pcreate(alv_h5p_dataset_access()), site, "opening the dataset")
         defer { _ = H5Pclose(dapl) }
         // A 32 MiB chunk cache so that row-batched reads decompress each chunk once.
-        _ = H5Pset_chunk_cache(dapl, 12_421, 32 << 20, 1.0)
+        try h5check(H5Pset_chunk_cache(dapl, 12_421, 32 << 20, 1.0), site, "setting the chunk cache")
         let object = H5Oopen(file.id, self.path, HDF5Library.defaultPlist)
         try h5check(object, site, "opening the dataset")
         let isDataset = H5Iget_type(object) == H5I_DATASET

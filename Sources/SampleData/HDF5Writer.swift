@@ -1,3 +1,4 @@
+import AlaverifyBase
 import CHDF5
 import Foundation
 
@@ -31,11 +32,11 @@ public final class HDF5Writer: @unchecked Sendable {
         defer { _ = H5Pclose(fapl) }
         // HDF5 1.10 format: every metadata structure, chunk indexes included, carries a
         // checksum, so damage is reported instead of read as data. Readable by HDF5 1.10+.
-        _ = H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110)
+        try h5check(H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110), site, "setting the file format version")
         // No object timestamps (root group, groups, datasets): the same content gives the same bytes.
         let fcpl = try h5check(H5Pcreate(alv_h5p_file_create()), site, "creating the file")
         defer { _ = H5Pclose(fcpl) }
-        _ = H5Pset_obj_track_times(fcpl, false)
+        try h5check(H5Pset_obj_track_times(fcpl, false), site, "turning off timestamps")
         id = try h5check(H5Fcreate(temporaryPath, alv_h5f_acc_trunc(), fcpl, fapl), site, "creating the file")
     }
 
@@ -85,7 +86,7 @@ public final class HDF5Writer: @unchecked Sendable {
         defer { _ = H5Sclose(space) }
         let dcpl = try h5check(H5Pcreate(alv_h5p_dataset_create()), s, "creating the dataset")
         defer { _ = H5Pclose(dcpl) }
-        _ = H5Pset_obj_track_times(dcpl, false)
+        try h5check(H5Pset_obj_track_times(dcpl, false), s, "turning off timestamps")
         try createParentGroups(objectPath)
         if shape.allSatisfy({ $0 > 0 }) {
             let rowBytes = max(1, rowElements * MemoryLayout<T>.stride)
@@ -99,7 +100,7 @@ public final class HDF5Writer: @unchecked Sendable {
         }
         let lcpl = try h5check(H5Pcreate(alv_h5p_link_create()), s, "creating the dataset")
         defer { _ = H5Pclose(lcpl) }
-        _ = H5Pset_create_intermediate_group(lcpl, 1)
+        try h5check(H5Pset_create_intermediate_group(lcpl, 1), s, "allowing intermediate groups")
         let dataset = try h5check(H5Dcreate2(id, objectPath, nativeType, space, lcpl, dcpl, HDF5Library.defaultPlist), s, "creating the dataset")
         let handle = HDF5OpenHandle(id: dataset)
         openDatasets.removeAll { $0.isClosed }
@@ -120,10 +121,10 @@ public final class HDF5Writer: @unchecked Sendable {
         defer { _ = H5Sclose(space) }
         let lcpl = try h5check(H5Pcreate(alv_h5p_link_create()), s, "creating the dataset")
         defer { _ = H5Pclose(lcpl) }
-        _ = H5Pset_create_intermediate_group(lcpl, 1)
+        try h5check(H5Pset_create_intermediate_group(lcpl, 1), s, "allowing intermediate groups")
         let dcpl = try h5check(H5Pcreate(alv_h5p_dataset_create()), s, "creating the dataset")
         defer { _ = H5Pclose(dcpl) }
-        _ = H5Pset_obj_track_times(dcpl, false)
+        try h5check(H5Pset_obj_track_times(dcpl, false), s, "turning off timestamps")
         try createParentGroups(objectPath)
         let dataset = try h5check(H5Dcreate2(id, objectPath, type, space, lcpl, dcpl, HDF5Library.defaultPlist), s, "creating the dataset")
         defer { _ = H5Dclose(dataset) }
@@ -145,10 +146,10 @@ public final class HDF5Writer: @unchecked Sendable {
         let s = site(objectPath)
         let lcpl = try h5check(H5Pcreate(alv_h5p_link_create()), s, "creating the group")
         defer { _ = H5Pclose(lcpl) }
-        _ = H5Pset_create_intermediate_group(lcpl, 1)
+        try h5check(H5Pset_create_intermediate_group(lcpl, 1), s, "allowing intermediate groups")
         let gcpl = try h5check(H5Pcreate(alv_h5p_group_create()), s, "creating the group")
         defer { _ = H5Pclose(gcpl) }
-        _ = H5Pset_obj_track_times(gcpl, false)
+        try h5check(H5Pset_obj_track_times(gcpl, false), s, "turning off timestamps")
         let group = try h5check(H5Gcreate2(id, objectPath, lcpl, gcpl, HDF5Library.defaultPlist), s, "creating the group")
         _ = H5Gclose(group)
     }
@@ -220,17 +221,10 @@ public final class HDF5Writer: @unchecked Sendable {
             unlink(temporaryPath)
             throw site().error("closing the file failed: \(detail)")
         }
-        // fsync before the rename: after a crash the new name holds either the old file or the
+        // fsync, then rename: after a crash the new name holds either the old file or the
         // complete new one, never a torn write.
-        let fd = open(temporaryPath, O_RDONLY)
-        if fd >= 0 {
-            _ = fsync(fd)
-            _ = Glibc.close(fd)
-        }
-        if rename(temporaryPath, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporaryPath)
-            throw site().error("cannot move the finished file into place: \(reason)")
+        do { try AtomicFile.commit(temporaryPath, to: path) } catch {
+            throw site().error("cannot move the finished file into place: \(error.reason)")
         }
     }
 }

@@ -100,7 +100,7 @@ public struct ImageFolder: Sendable {
             if let other = images.first(where: { $0.header.width != firstSize.width || $0.header.height != firstSize.height }) {
                 throw DataError(
                     file: other.path,
-                    "is \(other.header.width)x\(other.header.height) but \(first.path) is \(firstSize); give --resize WxH to import images of different sizes")
+                    "is \(other.header.width)x\(other.header.height) but \(first.path) is \(firstSize); resize them to one size (WxH) to import images of different sizes")
             }
             size = firstSize
             resizes = false

@@ -10,6 +10,13 @@ public struct InspectReport: Sendable, CustomStringConvertible {
     /// Validation problems that do not stop reading the file, one per line.
     public var problems: [String]
 
+    /// Creates a report.
+    public init(format: String, lines: [String], problems: [String]) {
+        self.format = format
+        self.lines = lines
+        self.problems = problems
+    }
+
     /// The report as printed: the lines, then `problem: ...` lines.
     public var description: String {
         (lines + problems.map { "problem: \($0)" }).joined(separator: "\n")

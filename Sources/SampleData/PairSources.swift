@@ -1,3 +1,4 @@
+import AlaverifyBase
 import ScoreMetrics
 
 /// One comparison: two item indices (samples or templates) and whether they share an identity.

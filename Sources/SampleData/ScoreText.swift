@@ -64,7 +64,7 @@ public enum ScoreFiles {
         if fields == 5 { return .bob5 }
         throw DataError(
             file: path, location: "line 1",
-            "cannot tell the format: expected a header naming label and score (CSV/TSV) or 4/5 whitespace-separated columns (bob); use --format")
+            "cannot tell the format: expected a header naming label and score (CSV/TSV) or 4/5 whitespace-separated columns (bob); name the format explicitly")
     }
 }
 

@@ -96,6 +96,48 @@ public enum ScoresHDF5 {
         try write(path: path, scores: scoreSet.genuine + scoreSet.impostor, labels: labels, leftIdentity: left, rightIdentity: right)
     }
 
+    /// Streams a float32 score file with comparison identities, block of rows by block of rows,
+    /// so that the scores of a large comparison set are never all in memory (`alaverify score` and
+    /// a run's `scores.h5` write through it).
+    public final class StreamWriter {
+        /// The rows the file will hold.
+        public let count: Int
+        /// Rows written so far.
+        public private(set) var written = 0
+        private let writer: HDF5Writer
+        private let scores: HDF5DatasetWriter<Float>
+        private let labels: HDF5DatasetWriter<UInt8>
+        private let left: HDF5DatasetWriter<Int32>
+        private let right: HDF5DatasetWriter<Int32>
+
+        /// Starts a file of `count` comparisons at `path` (renamed into place by `close()`).
+        public init(path: String, count: Int) throws(DataError) {
+            self.count = count
+            writer = try HDF5Writer(path: path)
+            try writer.setAttribute("format", format)
+            try writer.setAttribute("format_version", formatVersion)
+            scores = try writer.createDataset(scorePath, shape: [count], of: Float.self)
+            labels = try writer.createDataset(labelPath, shape: [count], of: UInt8.self)
+            left = try writer.createDataset(leftPath, shape: [count], of: Int32.self)
+            right = try writer.createDataset(rightPath, shape: [count], of: Int32.self)
+        }
+
+        /// Appends rows: scores, labels (1 genuine) and the two identities of each comparison.
+        public func append(scores s: [Float], labels l: [UInt8], left a: [Int32], right b: [Int32]) throws(DataError) {
+            try scores.writeRows(at: written, s)
+            try labels.writeRows(at: written, l)
+            try left.writeRows(at: written, a)
+            try right.writeRows(at: written, b)
+            written += s.count
+        }
+
+        /// Closes the datasets and moves the finished file into place.
+        public func close() throws(DataError) {
+            scores.close(); labels.close(); left.close(); right.close()
+            try writer.close()
+        }
+    }
+
     /// Fails unless the root attributes say `expected` v1.
     static func checkFormat(_ file: HDF5File, expected: String) throws(DataError) {
         let root = file.site()

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import ScoreMetrics
 
 /// An identity-disjoint split of a samples file's identities (indices into `/identities`).

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import ScoreMetrics
 
 /// A template (IJB-B/C style): k samples of one identity, compared through one embedding.

@@ -1,3 +1,5 @@
+import AlaverifyBase
+
 /// How confidence intervals of operating points are computed.
 public enum IntervalMethod: String, Sendable, CaseIterable {
     /// Subject bootstrap when identities are known, else Wilson at the chosen threshold.
@@ -79,16 +81,18 @@ public struct SystemMetrics: Sendable {
 }
 
 /// An evaluation request that cannot be served.
-public enum EvaluationError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum EvaluationError: AlaverifyError, Sendable, Equatable {
     /// A bootstrap interval was asked for but the scores carry no identities.
     case bootstrapNeedsIdentities
 
     public var description: String {
         switch self {
         case .bootstrapNeedsIdentities:
-            return "--ci bootstrap needs comparison identities (left_id/right_id columns or /scores/left_identity)"
+            return "a bootstrap interval needs comparison identities (left_id/right_id columns or /scores/left_identity)"
         }
     }
+
+    public var exitStatus: ExitStatus { .usage }
 }
 
 extension SortedScores {

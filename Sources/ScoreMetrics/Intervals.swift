@@ -1,3 +1,4 @@
+import AlaverifyBase
 import Dispatch
 
 /// The Wilson score interval for a proportion k/n at coverage `level`.

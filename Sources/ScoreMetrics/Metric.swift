@@ -1,3 +1,4 @@
+import AlaverifyBase
 import Foundation
 
 /// A metric named the way SPEC section 1 spells it: `frr@far=1e-4`, `far@frr=0.01`, `eer`,
@@ -77,15 +78,43 @@ public enum Metric: Hashable, Sendable, LosslessStringConvertible {
         case .rocAUC, .averagePrecision, .partialAUC: return false
         }
     }
+
+    /// The value as a cost, lower being better: an error rate as it is, `1 - value` for areas
+    /// and precision. Training rewards and model selection compare costs.
+    public func cost(_ value: Double) -> Double { lowerIsBetter ? value : 1 - value }
+
+    /// True when `value` is strictly better than `reference`: its cost is strictly lower (a tie
+    /// is not better). The one rule that picks a run's best model and reports it.
+    public func isBetter(_ value: Double, than reference: Double) -> Bool { cost(value) < cost(reference) }
+
+    /// How much worse `value` is than `reference`, in the metric's units (negative: better):
+    /// `value - reference` for error rates, `reference - value` for areas.
+    public func worsening(of value: Double, from reference: Double) -> Double {
+        lowerIsBetter ? value - reference : reference - value
+    }
+}
+
+extension Metric: Codable {
+    /// Reads the SPEC spelling (`frr@far=1e-3`); an invalid one throws `MetricParseError`.
+    public init(from decoder: Decoder) throws {
+        self = try Metric.parse(try decoder.singleValueContainer().decode(String.self))
+    }
+
+    /// Writes the canonical spelling.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
 }
 
 /// A metric spelling that could not be parsed.
-public struct MetricParseError: Error, Sendable, CustomStringConvertible {
+public struct MetricParseError: AlaverifyError, Sendable {
     /// The text as given.
     public var text: String
     /// What is wrong with it.
     public var reason: String
     public var description: String { "invalid metric '\(text)': \(reason)" }
+    public var exitStatus: ExitStatus { .usage }
 }
 
 /// Parses a decimal or exponent-style number (`0.001`, `1e-4`, `1E-4`); rejects anything else.

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import Dispatch
 
 /// Two systems' values of one operating point under the same resampled subjects.
@@ -26,7 +27,7 @@ public struct PairedReplicates: Sendable {
 }
 
 /// A paired comparison that cannot be run.
-public enum PairedBootstrapError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum PairedBootstrapError: AlaverifyError, Sendable, Equatable {
     /// One of the systems has no comparison identities.
     case needsIdentities(String)
     /// Only `frr@far` and `far@frr` can be compared this way.
@@ -45,6 +46,8 @@ public enum PairedBootstrapError: Error, Sendable, Equatable, CustomStringConver
             return "\(m): only \(valid) of \(total) bootstrap replicates reach the target for both systems"
         }
     }
+
+    public var exitStatus: ExitStatus { .dataError }
 }
 
 extension PairedReplicates {

@@ -1,3 +1,5 @@
+import AlaverifyBase
+
 /// Whether a higher score means more alike (`similarity`) or less alike (`distance`).
 public enum Polarity: String, Sendable, CaseIterable {
     /// Accept iff `score >= t`.
@@ -72,7 +74,7 @@ public struct ScoreSet<T: ScoreFloat>: Sendable {
 }
 
 /// A score set that cannot be evaluated.
-public enum ScoreSetError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum ScoreSetError: AlaverifyError, Sendable, Equatable {
     /// A class has no scores at all.
     case emptyClass(String)
     /// An identity column does not have one entry per score.
@@ -84,6 +86,8 @@ public enum ScoreSetError: Error, Sendable, Equatable, CustomStringConvertible {
         case .misalignedIdentities(let c): return "\(c) identity columns do not match the number of \(c) scores"
         }
     }
+
+    public var exitStatus: ExitStatus { .dataError }
 }
 
 /// A score set of either precision, as read from a file.

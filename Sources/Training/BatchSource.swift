@@ -1,3 +1,4 @@
+import AlaverifyBase
 import ScoreMetrics
 
 /// A training batch: inputs `[N, ...]` and one identity label per row (reused between steps).

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import ScoreMetrics
 
 /// A fully connected layer `y = x W^T + b` over rows of the input (`[N, in]` -> `[N, out]`).

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import ScoreMetrics
 
 /// The nonlinearity used between layers of the embedding networks.

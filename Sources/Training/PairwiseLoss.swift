@@ -122,7 +122,11 @@ public final class PairwiseBinnedLoss: VerificationLoss {
     }
 
     /// The bin of similarity `s`.
-    @inline(__always) public func bin(_ s: Float) -> Int {
+    @inline(__always) public func bin(_ s: Float) -> Int { Self.bin(s, bins: bins) }
+
+    /// The bin of similarity `s` among `bins` equal bins of [-1, 1] (the last one includes 1;
+    /// values outside are clamped): the loss's bins, and the bins a run's validation counts.
+    @inline(__always) public static func bin(_ s: Float, bins: Int) -> Int {
         let b = Int(((s + 1) * 0.5 * Float(bins)).rounded(.down))
         return min(max(b, 0), bins - 1)
     }

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import ScoreMetrics
 
 /// A basic residual block (He et al. 2016):

@@ -1,5 +1,7 @@
+import AlaverifyBase
+
 /// Why a training component refused its input.
-public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum TrainingError: AlaverifyError, Sendable, Equatable {
     /// A checkpoint or state does not fit this model, optimizer or loss.
     case stateMismatch(String)
     /// A configuration value is outside its valid range.
@@ -12,6 +14,15 @@ public enum TrainingError: Error, Sendable, Equatable, CustomStringConvertible {
         case .stateMismatch(let m): return "checkpoint does not match: \(m)"
         case .invalidConfiguration(let m): return "invalid configuration: \(m)"
         case .invalidInput(let m): return "invalid input: \(m)"
+        }
+    }
+
+    /// A configuration outside its range is a usage error (64); a state or input that does not
+    /// fit is bad data (65).
+    public var exitStatus: ExitStatus {
+        switch self {
+        case .invalidConfiguration: return .usage
+        case .stateMismatch, .invalidInput: return .dataError
         }
     }
 }

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import ScoreMetrics
 
 /// Everything needed to continue a run bit-identically, as plain arrays (for an HDF5 writer).

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs the built `alaverify` binary and captures its output.
@@ -20,9 +21,8 @@ enum CLI {
         return packageRoot.appendingPathComponent(".build/debug/alaverify").path
     }()
 
-    /// The repository root (this file is Tests/EndToEndTests/CLIRunner.swift).
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    /// The repository root.
+    static let packageRoot = repositoryRoot
 
     /// Runs `alaverify args...` in `directory` (default: the package root), with `environment`
     /// added to this process's environment.

@@ -80,7 +80,7 @@ struct DatasetImportEndToEndTests {
         try tree.png("y/g.png", width: 4, height: 4, samples: [UInt8](repeating: 90, count: 16))
         let mixed = try CLI.run(["dataset", "import", tree.root, "--out", tree.out])
         #expect(mixed.status == 65)
-        #expect(mixed.stderr == "alaverify: \(tree.root)/y/g.png: is 4x4 but \(tree.root)/x/c.png is 2x2; give --resize WxH to import images of different sizes\n")
+        #expect(mixed.stderr == "alaverify: \(tree.root)/y/g.png: is 4x4 but \(tree.root)/x/c.png is 2x2; resize them to one size (WxH) to import images of different sizes\n")
         #expect(tree.leftovers() == [])
 
         let r = try CLI.run(["dataset", "import", tree.root, "--out", tree.out, "--resize", "2x2", "--quiet"])

@@ -1,5 +1,5 @@
 import Foundation
-import LossAlignment
+import Runs
 import Testing
 
 /// OpenBLAS kernel sets (`OPENBLAS_CORETYPE`) this CPU can execute, each with the CPU flags it needs.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A minimal PNG encoder for end-to-end tests (stored deflate blocks, no filtering), independent
 /// of libpng so the importer is checked against files it did not write itself.
@@ -50,15 +51,6 @@ enum TinyPNG {
             b = (b + a) % 65521
         }
         return out + bigEndian(b << 16 | a)
-    }
-
-    private static func crc32(_ data: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in data {
-            crc ^= UInt32(byte)
-            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-        }
-        return ~crc
     }
 
     private static func bigEndian(_ x: UInt32) -> [UInt8] {

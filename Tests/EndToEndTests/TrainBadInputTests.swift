@@ -1,5 +1,5 @@
 import Foundation
-import LossAlignment
+import Runs
 import Testing
 
 /// Checks a refused run: the exit status, exactly one stderr line carrying `fragments`, and

@@ -1,5 +1,6 @@
+import AlaverifyBase
 import Foundation
-import LossAlignment
+import Runs
 import SampleData
 import ScoreMetrics
 import Testing
@@ -14,7 +15,7 @@ struct TrainCommandTests {
         #expect(names == ["config.json", "history.jsonl", "checkpoint.h5", "model.h5", "policy.h5", "scores.h5"])
         let config = try RunConfig.read(try Data(contentsOf: dir.appendingPathComponent("config.json")))
         #expect(config.steps == 8 && config.interval == 4 && config.children == 2 && config.width == 4 && config.embedding == 16)
-        #expect(config.lossControl == "ala" && config.target == "frr@far=1e-3" && config.warmupSteps == 0)
+        #expect(config.lossControl == .ala && config.target == .frrAtFAR(1e-3) && config.warmupSteps == 0)
         // One history line per child per validation: steps 4 and 8, children 0 and 1, in that order.
         let lines = try String(contentsOf: dir.appendingPathComponent("history.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 4)
@@ -80,6 +81,10 @@ struct TrainCommandTests {
         // Every state in checkpoint, model and policy bit for bit, the JSON documents without their
         // wall-clock seconds, and the test scores.
         try expectSameTraining(straight, run, "resumed vs straight")
+        // The files without timings are the same bytes: their JSON documents have a stable key order.
+        for name in ["config.json", "model.h5", "policy.h5", "scores.h5"] {
+            #expect(try Data(contentsOf: run.appendingPathComponent(name)) == (try Data(contentsOf: straight.appendingPathComponent(name))), "\(name)")
+        }
     }
 
     @Test("alaverify score --model RUN/model.h5 --split test reproduces RUN/scores.h5 exactly")
@@ -94,6 +99,31 @@ struct TrainCommandTests {
         let found = try scoreRows(out)
         #expect(found.count == expected.count)
         #expect(found == expected)
+    }
+
+    @Test("score takes a run folder or a checkpoint's child; inspect reports a checkpoint's step and best child")
+    func scoreRunFolderAndCheckpointChild() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // One validation, at the last step: model.h5 is the best child's state at that step.
+        let run = dir.appendingPathComponent("run")
+        let trained = try train(run, ["--steps", "4", "--interval", "4", "--checkpoint-interval", "4"])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let inspected = try CLI.run(["inspect", run.appendingPathComponent("checkpoint.h5").path])
+        #expect(inspected.status == 0, "\(inspected.stderr)")
+        let lines = inspected.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("format: alaverify-checkpoint v1") && lines.contains("step: 4") && lines.contains("children: 2"))
+        let best = try #require(lines.first { $0.hasPrefix("best: ") }, "\(inspected.stdout)")
+        let child = try #require(["0", "1"].first { best.hasSuffix("(child \($0), step 4)") }, "\(best)")
+        let fromFolder = dir.appendingPathComponent("folder.h5").path
+        let fromCheckpoint = dir.appendingPathComponent("checkpoint.h5").path
+        #expect(try CLI.run(["score", "--model", run.path, "--out", fromFolder]).status == 0)
+        let r = try CLI.run(["score", "--model", run.appendingPathComponent("checkpoint.h5").path, "--child", child, "--out", fromCheckpoint])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: fromFolder)) == (try Data(contentsOf: URL(fileURLWithPath: fromCheckpoint))))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: fromFolder)) == (try Data(contentsOf: run.appendingPathComponent("scores.h5"))))
+        let missing = try CLI.run(["score", "--model", run.appendingPathComponent("checkpoint.h5").path, "--child", "2", "--out", fromCheckpoint])
+        #expect(missing.status == 65 && missing.stderr.hasSuffix("checkpoint.h5: has children 0...1, not 2\n"), "\(missing.stderr)")
     }
 
     @Test("score refuses a selection without genuine pairs before any work", arguments: [

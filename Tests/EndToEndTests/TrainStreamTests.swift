@@ -1,5 +1,6 @@
+import AlaverifyBase
 import Foundation
-import LossAlignment
+import Runs
 import SampleData
 import ScoreMetrics
 import Testing

@@ -1,5 +1,5 @@
 import Foundation
-import LossAlignment
+import Runs
 import SampleData
 import Testing
 import Training

@@ -1,7 +1,7 @@
+import AlaverifyBase
 import Foundation
 import Testing
 @testable import LossAlignment
-import ScoreMetrics
 
 @Suite struct PolicyNetworkTests {
     @Test func logProbabilityGradientMatchesFiniteDifferences() {

@@ -1,6 +1,7 @@
 import Foundation
 import SampleData
 import ScoreMetrics
+import TestSupport
 import Testing
 
 @testable import Protocols
@@ -179,7 +180,7 @@ struct GateTests {
         }
         #expect(error?.key == "gates[0]")
         #expect(error?.line == 6)
-        #expect(error?.message.contains("--baseline") == true)
+        #expect(error?.message.contains("give a baseline file or set baseline: in the protocol") == true)
     }
 
     @Test("A baseline written to JSON reads back with its record and its scores")

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import Foundation
 import ScoreMetrics
 import Testing
@@ -170,17 +171,5 @@ struct ProtocolFileTests {
         #expect(throws: ProtocolError(file: "/nonexistent/p.yaml", "no such protocol file")) {
             try EvaluationProtocol.load(path: "/nonexistent/p.yaml")
         }
-    }
-
-    @Test("SHA-256 matches the FIPS 180-4 test vectors")
-    func sha256() {
-        #expect(SHA256.hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        let long = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
-        #expect(SHA256.hex(long) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        var split = SHA256()
-        split.update(long[0..<7])
-        split.update(long[7...])
-        #expect(split.hexDigest() == SHA256.hex(long))
     }
 }

@@ -1,24 +1,10 @@
+import AlaverifyBase
 import Foundation
 import ScoreMetrics
+import TestSupport
 import Testing
 @testable import Reports
-
-/// A hand-written history of an ALA run: 2 children, validations at steps 10, 20, 30, seven
-/// loss parameters (scale, a margin, the balance, two genuine and two impostor bin weights).
-///
-/// Child 0 reaches 0.30 at step 20; child 1 ties it at step 30, which is not strictly better,
-/// so the best stays child 0 at step 20 (as the trainer keeps its model). The bin weights span
-/// 0.4 (child 0, step 30, genuine bin 0) to 1.6 (child 0, step 30, impostor bin 1).
-let handHistory = """
-    {"step":10,"child":0,"loss":1.5,"validation":{"target":"frr@far=1e-3","value":0.5,"reward_value":0.5,"eer":0.2,"roc_auc":0.8,"frr_neighbours":[0.6,0.4]},"loss_parameters":{"scale":2.0,"genuine_margin":0.5,"balance":0.5,"genuine_weight[0]":1.0,"genuine_weight[1]":1.0,"impostor_weight[0]":1.0,"impostor_weight[1]":1.0},"actions":[0,0,0,0,0,0,0],"reward":null,"baseline":0.0,"policy_entropy":1.09}
-    {"step":10,"child":1,"loss":1.6,"validation":{"target":"frr@far=1e-3","value":0.55,"reward_value":0.55,"eer":0.21,"roc_auc":0.79,"frr_neighbours":[0.6,0.4]},"loss_parameters":{"scale":2.0,"genuine_margin":0.5,"balance":0.5,"genuine_weight[0]":1.0,"genuine_weight[1]":1.0,"impostor_weight[0]":1.0,"impostor_weight[1]":1.0},"actions":[0,0,0,0,0,0,0],"reward":null,"baseline":0.0,"policy_entropy":1.09}
-
-    {"step":20,"child":0,"loss":1.2,"validation":{"target":"frr@far=1e-3","value":0.3,"reward_value":0.3,"eer":0.15,"roc_auc":0.85,"frr_neighbours":[0.5,0.2]},"loss_parameters":{"scale":2.5,"genuine_margin":0.55,"balance":0.5,"genuine_weight[0]":0.9,"genuine_weight[1]":1.1,"impostor_weight[0]":1.0,"impostor_weight[1]":1.3},"actions":[1,1,0,-1,1,0,1],"reward":1,"baseline":0.1,"policy_entropy":1.0}
-    {"step":20,"child":1,"loss":1.3,"validation":{"target":"frr@far=1e-3","value":0.45,"reward_value":0.45,"eer":0.19,"roc_auc":0.8,"frr_neighbours":[0.5,0.3]},"loss_parameters":{"scale":1.5,"genuine_margin":0.45,"balance":0.55,"genuine_weight[0]":1.0,"genuine_weight[1]":1.0,"impostor_weight[0]":1.1,"impostor_weight[1]":0.9},"actions":[-1,-1,1,0,0,1,-1],"reward":1,"baseline":0.1,"policy_entropy":1.0}
-    {"step":30,"child":0,"loss":1.0,"validation":{"target":"frr@far=1e-3","value":0.4,"reward_value":0.4,"eer":0.16,"roc_auc":0.84,"frr_neighbours":[0.5,0.3]},"loss_parameters":{"scale":3.0,"genuine_margin":0.6,"balance":0.45,"genuine_weight[0]":0.4,"genuine_weight[1]":1.2,"impostor_weight[0]":0.7,"impostor_weight[1]":1.6},"actions":[1,1,-1,-1,1,-1,1],"reward":-1,"baseline":0.05,"policy_entropy":0.9}
-    {"step":30,"child":1,"loss":1.1,"validation":{"target":"frr@far=1e-3","value":0.3,"reward_value":0.3,"eer":0.17,"roc_auc":0.83,"frr_neighbours":[0.45,0.25]},"loss_parameters":{"scale":1.5,"genuine_margin":0.45,"balance":0.55,"genuine_weight[0]":1.0,"genuine_weight[1]":1.0,"impostor_weight[0]":1.1,"impostor_weight[1]":0.9},"actions":[0,0,0,0,0,0,0],"reward":1,"baseline":0.05,"policy_entropy":0.9}
-
-    """
+import RunRecords
 
 func parsedHand() throws -> TrainingHistory { try TrainingHistory.parse(Array(handHistory.utf8)) }
 
@@ -42,38 +28,8 @@ func covered(_ image: RGBAImage, _ x: Double, _ y: Double) -> (r: UInt8, g: UInt
     image.pixel(Int(x.rounded(.down)), Int(y.rounded(.down)))
 }
 
-@Suite("Training history: parsing")
-struct TrainingHistoryTests {
-    @Test("records, names, children, steps and actions as written")
-    func parsesTheHandHistory() throws {
-        let h = try parsedHand()
-        #expect(h.target == .frrAtFAR(1e-3))
-        #expect(h.parameterNames == ["scale", "genuine_margin", "balance", "genuine_weight[0]", "genuine_weight[1]", "impostor_weight[0]", "impostor_weight[1]"])
-        #expect(h.records.count == 6)
-        #expect(h.children == [0, 1] && h.steps == [10, 20, 30] && h.hasActions)
-        let r = h.records[4]
-        #expect(r.step == 30 && r.child == 0 && r.loss == 1.0 && r.value == 0.4 && r.eer == 0.16 && r.rocAUC == 0.84)
-        #expect(r.parameters == [3.0, 0.6, 0.45, 0.4, 1.2, 0.7, 1.6])
-        #expect(r.actions == [1, 1, -1, -1, 1, -1, 1] && r.reward == -1 && r.baseline == 0.05 && r.policyEntropy == 0.9)
-        #expect(h.records[0].reward == nil)
-    }
-
-    @Test("best: strictly better replaces, so a later tie keeps the earlier model")
-    func bestFollowsTheTrainer() throws {
-        let h = try parsedHand()
-        let best = try #require(h.best)
-        #expect(best.step == 20 && best.child == 0 && best.value == 0.3)
-        #expect(h.bestRecord(child: 1)?.step == 30)
-    }
-
-    @Test("best of a higher-is-better target is the largest value")
-    func bestOfAnArea() throws {
-        var h = try parsedHand()
-        h.target = .rocAUC
-        let best = try #require(h.best)
-        #expect(best.step == 10 && best.child == 1 && best.value == 0.55)
-    }
-
+@Suite("Training history in the figures")
+struct TrainingHistoryFigureTests {
     @Test("parameter groups: scale alone, other scalars together, bin families by name and index")
     func groups() throws {
         let g = ParameterGroups(try parsedHand().parameterNames)
@@ -84,52 +40,17 @@ struct TrainingHistoryTests {
         #expect(ParameterGroups([]) == ParameterGroups([]))
     }
 
-    static let good = #"{"step":10,"child":0,"loss":1.5,"validation":{"target":"eer","value":0.5},"loss_parameters":{"a":1.0,"b":2.0}}"#
-
-    /// (id, text, expected line, expected message fragment)
-    static let malformed: [(String, String, Int, String)] = [
-        ("invalid JSON", good + "\n{\"step\":20,", 2, "invalid JSON"),
-        ("not an object", good + "\n[1,2]\n", 2, "expected a JSON object"),
-        ("missing step", #"{"child":0,"loss":1,"validation":{"target":"eer","value":0.5},"loss_parameters":{"a":1,"b":2}}"#, 1, "'step'"),
-        ("negative child", good.replacingOccurrences(of: "\"child\":0", with: "\"child\":-1"), 1, "'child'"),
-        ("loss as text", good.replacingOccurrences(of: "\"loss\":1.5", with: "\"loss\":\"x\""), 1, "'loss'"),
-        ("unknown target", good.replacingOccurrences(of: "\"eer\"", with: "\"frr@far=2\""), 1, "validation.target"),
-        ("target changes", good + "\n" + good.replacingOccurrences(of: "10", with: "20").replacingOccurrences(of: "\"eer\"", with: "\"roc_auc\""), 2, "differs"),
-        ("no value", good.replacingOccurrences(of: ",\"value\":0.5", with: ""), 1, "'validation.value'"),
-        ("parameter as text", good.replacingOccurrences(of: "\"a\":1.0", with: "\"a\":\"one\""), 1, "loss parameter 'a'"),
-        ("parameters change", good + "\n" + good.replacingOccurrences(of: "10", with: "20").replacingOccurrences(of: "\"b\"", with: "\"c\""), 2, "differ from the earlier lines"),
-        ("actions too short", good.replacingOccurrences(of: "}}", with: "},\"actions\":[1]}"), 1, "'actions' must be an array of 2"),
-        ("action out of range", good.replacingOccurrences(of: "}}", with: "},\"actions\":[2,0]}"), 1, "only -1, 0 or +1"),
-        ("reward as text", good.replacingOccurrences(of: "}}", with: "},\"reward\":\"up\"}"), 1, "'reward'"),
-        ("steps out of order", good.replacingOccurrences(of: "10", with: "20") + "\n" + good, 2, "step 10 comes after step 20"),
-        ("duplicate record", good + "\n" + good, 2, "a second record for step 10, child 0"),
-        ("blank lines count", "\n\n" + good + "\n\n{oops}\n", 5, "invalid JSON"),
-    ]
-
-    @Test("a malformed line is reported with its line number", arguments: malformed)
-    func malformedLine(_ c: (String, String, Int, String)) {
-        #expect(throws: HistoryError.self, "\(c.0)") { try TrainingHistory.parse(Array(c.1.utf8)) }
-        do {
-            _ = try TrainingHistory.parse(Array(c.1.utf8))
-        } catch {
-            #expect(error.line == c.2, "\(c.0): \(error)")
-            #expect(error.message.contains(c.3), "\(c.0): \(error)")
-            #expect(!error.description.contains("\n"))
-        }
+    @Test("each child's best validation, by the rule of the whole history, is the one its plot marks")
+    func bestPerChild() throws {
+        let h = try parsedHand()
+        #expect(h.bestRecord(child: 0)?.step == 20)
+        #expect(h.bestRecord(child: 1)?.step == 30)
     }
 
-    @Test("an empty or blank file has no records", arguments: ["", "\n", "  \n\r\n"])
-    func empty(_ text: String) {
-        #expect(throws: HistoryError(line: 0, "no validation records (the run stopped before its first validation)")) {
-            try TrainingHistory.parse(Array(text.utf8))
-        }
-    }
-
-    @Test("null loss is NaN and not drawn; numbers written as integers are accepted")
-    func lenientNumbers() throws {
+    @Test("a null loss is not drawn")
+    func nullLoss() throws {
         let text = #"{"step":5,"child":0,"loss":null,"validation":{"target":"eer","value":1,"eer":null},"loss_parameters":{"a":1}}"#
         let h = try TrainingHistory.parse(Array(text.utf8))
-        #expect(h.records[0].loss.isNaN && h.records[0].value == 1 && h.records[0].eer == nil)
         #expect(try TrainingTargetPlot(history: h, run: "r", index: 0).render().width == 1040)
     }
 }
@@ -335,51 +256,5 @@ struct TrainingPlotTests {
         // Without training runs the summary has no training section.
         let plain = try Report.build(series: series, axes: .probit, provenance: EncodingTests.provenance)
         #expect(!String(decoding: plain.files.last!.bytes, as: UTF8.self).contains("## Training"))
-    }
-}
-
-@Suite("alaverify report on a run folder with history.jsonl (the built binary)", .serialized)
-struct TrainingReportCommandTests {
-    /// A run folder holding the fixture's scores as scores.csv and `history` as history.jsonl.
-    func runFolder(_ tag: String, history: String) throws -> String {
-        let dir = temporaryFolder("run-\(tag)")
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: packageRoot.appendingPathComponent("fixtures/demo-pixels8.csv").path, toPath: dir + "/scores.csv")
-        try history.write(toFile: dir + "/history.jsonl", atomically: true, encoding: .utf8)
-        return dir
-    }
-
-    @Test("the training figures and section are written, and repeat byte for byte")
-    func trainingFigures() throws {
-        let folder = try runFolder("ok", history: handHistory)
-        let out = temporaryFolder("train-out")
-        defer { try? FileManager.default.removeItem(atPath: folder); try? FileManager.default.removeItem(atPath: out) }
-        let name = (folder as NSString).lastPathComponent
-        let first = try run(["report", folder, "--out", out, "--ci", "none"])
-        #expect(first.status == 0, "\(first.stderr)")
-        let names = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
-        for suffix in ["target", "parameters", "controller"] { #expect(names.contains("train-1-\(name)-\(suffix).png")) }
-        let summary = try String(contentsOfFile: out + "/summary.md", encoding: .utf8)
-        #expect(summary.contains("## Training: \(name)") && summary.contains("at step 20, child 0"))
-        #expect(summary.contains("| `\(folder)/history.jsonl` |"))
-        let bytes = try names.map { try Data(contentsOf: URL(fileURLWithPath: out + "/" + $0)) }
-        // The same command again (the command line is part of every PNG's metadata).
-        try FileManager.default.removeItem(atPath: out)
-        let second = try run(["report", folder, "--out", out, "--ci", "none"])
-        #expect(second.status == 0, "\(second.stderr)")
-        #expect(try names.map { try Data(contentsOf: URL(fileURLWithPath: out + "/" + $0)) } == bytes)
-    }
-
-    @Test("a malformed history line: exit 65, one line naming the file and the line, nothing written")
-    func malformedHistory() throws {
-        var lines = handHistory.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        lines[3] = lines[3].replacingOccurrences(of: "\"actions\":[1,1,0,-1,1,0,1]", with: "\"actions\":[1,1,0]")
-        let folder = try runFolder("bad", history: lines.joined(separator: "\n"))
-        let out = temporaryFolder("train-bad-out")
-        defer { try? FileManager.default.removeItem(atPath: folder); try? FileManager.default.removeItem(atPath: out) }
-        let r = try run(["report", folder, "--out", out])
-        #expect(r.status == 65)
-        #expect(r.stderr == "alaverify: \(folder)/history.jsonl: line 4: 'actions' must be an array of 7 values -1, 0 or +1, one per loss parameter\n")
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).isEmpty)
     }
 }

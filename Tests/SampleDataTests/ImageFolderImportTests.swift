@@ -327,7 +327,7 @@ struct ImageFolderBadInputTests {
         let error = importError(tree)
         #expect(error == DataError(
             file: tree.root + "/b/2.png",
-            "is 3x4 but \(tree.root)/a/1.png is 4x3; give --resize WxH to import images of different sizes"))
+            "is 3x4 but \(tree.root)/a/1.png is 4x3; resize them to one size (WxH) to import images of different sizes"))
         #expect(importError(tree, resize: ImageSize(width: 4, height: 3)) == nil)
     }
 

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import Foundation
 @testable import ScoreMetrics
 import Testing

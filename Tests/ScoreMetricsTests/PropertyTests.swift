@@ -1,4 +1,5 @@
 @testable import ScoreMetrics
+import AlaverifyBase
 import Testing
 
 /// Seeds of the randomized suites; each test runs its own stream of cases per seed.

@@ -1,4 +1,5 @@
 @testable import ScoreMetrics
+import AlaverifyBase
 import Testing
 
 /// How the values of a radix test are drawn.

@@ -1,4 +1,5 @@
 @testable import ScoreMetrics
+import AlaverifyBase
 import Testing
 
 /// The two score precisions the engine is generic over.

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import ScoreMetrics
 @testable import Training
 

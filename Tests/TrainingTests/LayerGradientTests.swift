@@ -1,3 +1,4 @@
+import AlaverifyBase
 import Testing
 import ScoreMetrics
 @testable import Training

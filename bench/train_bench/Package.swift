@@ -9,6 +9,7 @@ let package = Package(
     targets: [
         .executableTarget(name: "train-bench", dependencies: [
             .product(name: "Training", package: "alaverify"),
+            .product(name: "AlaverifyBase", package: "alaverify"),
             .product(name: "ScoreMetrics", package: "alaverify"),
         ]),
     ]

@@ -23,6 +23,12 @@ mkdir -p "$OUT"
 COMMON=(--data "$DATA" --split "$SPLIT" --network cnn --width 16 --embedding 64
         --steps "$STEPS" --interval "$INTERVAL" --validation-samples 16)
 
+# The step a checkpoint reached (0 while none is readable), as `alaverify inspect` reports it: the
+# scripts read run files through the CLI, which alone knows their layout.
+checkpoint_step() {
+  "$B" inspect "$1" 2> /dev/null | awk '$1 == "step:" { print $2; found = 1 } END { if (!found) print 0 }'
+}
+
 # One training run. The run's own end-of-training test scoring (all 251M pairs of the 22,444 test
 # glyphs in memory, 6+ GB RSS, >5 min) is skipped: once the last step is logged (model.h5, the
 # best-on-validation model, is written before that line) and the checkpoint is saved, the process
@@ -38,9 +44,7 @@ train() {
     if grep -q "^step $STEPS/$STEPS " "$OUT/$name.log"; then
       # wait for the last checkpoint (progress step = STEPS), then stop before the test scoring
       for _ in $(seq 1 120); do
-        [ "$(python3 -c "import h5py,json,sys
-try: print(json.loads(bytes(h5py.File(sys.argv[1])['progress_json'][:]).decode())['step'])
-except Exception: print(0)" "$dir/checkpoint.h5")" = "$STEPS" ] && break
+        [ "$(checkpoint_step "$dir/checkpoint.h5")" = "$STEPS" ] && break
         sleep 1
       done
       sleep 2; kill "$pid" 2>/dev/null || true; break
@@ -119,14 +123,13 @@ print(min(runs, key=val))" "$OUT"/grid-1e-3-m*/)
           --split "$SPLIT" --part validation --per-identity 64 --seed 1
       mkdir -p "$OUT/$name-scores"
       for ck in "$OUT/$name-ckpt"/ck-*.h5; do
-        step=$(python3 -c "import h5py,json,sys; print(json.loads(bytes(h5py.File(sys.argv[1])['progress_json'][:]).decode())['step'])" "$ck")
+        step=$(checkpoint_step "$ck")
         # child 0 at every checkpoint, child 1 at steps 50 and 100 only (compute budget)
         cs=0; [ "$step" -le 100 ] && cs="0 1"
         for c in $cs; do
           s="$OUT/$name-scores/step$(printf %04d "$step")-c$c.h5"
           [ -f "$s" ] && continue
-          python3 scripts/experiments/checkpoint_to_model.py "$ck" "$c" "$OUT/$name-scores/model.tmp.h5"
-          "$B" score --model "$OUT/$name-scores/model.tmp.h5" --data "$OUT/val-glyphs64.h5" --split all --out "$s" > /dev/null
+          "$B" score --model "$ck" --child "$c" --data "$OUT/val-glyphs64.h5" --split all --out "$s" > /dev/null
         done
       done
       python3 scripts/experiments/reward_noise.py "$OUT" > "$OUT/reward-noise.txt"; cat "$OUT/reward-noise.txt" ;;
@@ -140,8 +143,7 @@ print(min(runs, key=val))" "$OUT"/grid-1e-3-m*/)
         [ -f "$dir/DONE" ] || continue
         for c in 0 1; do
           [ -f "$dir/final-c$c.json" ] && continue
-          python3 scripts/experiments/checkpoint_to_model.py "$dir/checkpoint.h5" "$c" "$dir/final-c$c.model.h5"
-          "$B" score --model "$dir/final-c$c.model.h5" --data "$GLYPHS" --split all --out "$dir/final-c$c.h5" > /dev/null
+          "$B" score --model "$dir/checkpoint.h5" --child "$c" --data "$GLYPHS" --split all --out "$dir/final-c$c.h5" > /dev/null
           "$B" metrics "$dir/final-c$c.h5" --far 1e-2 --far 1e-3 --ci none --json "$dir/final-c$c.json" > /dev/null
           rm -f "$dir/final-c$c.h5"
         done

@@ -1,6 +1,7 @@
 // Training throughput of the Training target's MLP and CNN (samples/s, sgemm share, heap
 // allocations per step) and, with `quality`, a short training run evaluated on held-out
 // identities. Reads the raw arrays written by export_data.py.
+import AlaverifyBase
 import Foundation
 import ScoreMetrics
 import Training

@@ -1,31 +1,36 @@
 import Foundation
+import RunRecords
 import SampleData
 import ScoreMetrics
 import Training
 
-/// A trained model loaded from `model.h5`, ready to embed samples.
+/// A trained model loaded from a `model.h5`, or one child of a `checkpoint.h5`, ready to embed samples.
 public final class TrainedModel {
     /// The run's configuration (network, split).
     public let config: RunConfig
     /// The network with the saved weights.
     public let network: EmbeddingNetwork
 
-    /// Loads `model.h5`; refuses other formats and weights that do not fit the recorded network.
-    public init(path: String) throws(DataError) {
-        let contents = try RunFiles.read(path: path, formats: ["alaverify-model"])
+    /// Loads a `model.h5`, or child `child` of a `checkpoint.h5`; refuses other formats and
+    /// weights that do not fit the recorded network.
+    public init(path: String, child: Int = 0) throws(DataError) {
+        let contents = try RunFiles.read(path: path, formats: [RunFiles.modelFormat, RunFiles.checkpointFormat])
         guard let json = contents.documents["config"], let config = try? RunConfig.read(Data(json.utf8)) else {
             throw DataError(file: path, location: "/config_json", "missing or unreadable run configuration")
         }
-        guard let state = contents.states.first else { throw DataError(file: path, "no model state") }
+        guard contents.states.indices.contains(child) else {
+            throw DataError(file: path, contents.states.isEmpty ? "no model state" : "has children 0...\(contents.states.count - 1), not \(child)")
+        }
+        let state = contents.states[child]
         let network: EmbeddingNetwork
-        do { network = try TrainingRun.network(config, seed: 0) } catch { throw DataError(file: path, error.description) }
+        do { network = try config.network.build(config, seed: 0) } catch { throw DataError(file: path, error.description) }
         guard state.architecture == network.architecture else {
             throw DataError(file: path, "the weights are for \(state.architecture), the recorded config builds \(network.architecture)")
         }
         let targets = network.parameters.map { ("model/\($0.name)", $0.value) } + network.buffers.map { ("buffer/\($0.name)", $0.tensor) }
         for (name, tensor) in targets {
             guard let a = state.weights.first(where: { $0.name == name }), a.values.count == tensor.count else {
-                throw DataError(file: path, location: "/child0/weights", "missing or mis-sized weights '\(name)'")
+                throw DataError(file: path, location: "/child\(child)/weights", "missing or mis-sized weights '\(name)'")
             }
             a.values.withUnsafeBufferPointer { tensor.pointer.update(from: $0.baseAddress!, count: tensor.count) }
         }
@@ -39,8 +44,9 @@ public final class TrainedModel {
     }
 }
 
-/// Writes all pairs (i < j) of unit-norm embeddings into an `alaverify-scores` v1 file,
-/// streaming blocks of rows so that the scores are never all in memory.
+/// Writes all pairs (i < j) of unit-norm embeddings into an `alaverify-scores` v1 file, in pair
+/// order, block by block of the pair matrix (`PairBlocks`), so that the scores are never all in
+/// memory: `alaverify score` and a run's `scores.h5` go through here and agree bit for bit.
 /// - Complexity: O(n^2 * dimension) time; O(`PairBlocks.tile` * n) memory.
 public func writeAllPairScores(
     path: String, embeddings: [Float], dimension: Int, labels: [Int32], progress: ((Int, Int) -> Void)? = nil
@@ -48,14 +54,7 @@ public func writeAllPairScores(
     let n = labels.count
     let total = n * (n - 1) / 2
     guard total > 0 else { throw DataError(file: path, "fewer than two samples to compare") }
-    let writer = try HDF5Writer(path: path)
-    try writer.setAttribute("format", ScoresHDF5.format)
-    try writer.setAttribute("format_version", ScoresHDF5.formatVersion)
-    let scores = try writer.createDataset("/scores/score", shape: [total], of: Float.self)
-    let labelSet = try writer.createDataset("/scores/label", shape: [total], of: UInt8.self)
-    let leftSet = try writer.createDataset("/scores/left_identity", shape: [total], of: Int32.self)
-    let rightSet = try writer.createDataset("/scores/right_identity", shape: [total], of: Int32.self)
-    var written = 0
+    let writer = try ScoresHDF5.StreamWriter(path: path, count: total)
     var s = [Float](), l = [UInt8](), a = [Int32](), b = [Int32]()
     do {
         try embeddings.withUnsafeBufferPointer { e in
@@ -71,12 +70,8 @@ public func writeAllPairScores(
                         b.append(labels[j])
                     }
                 }
-                try scores.writeRows(at: written, s)
-                try labelSet.writeRows(at: written, l)
-                try leftSet.writeRows(at: written, a)
-                try rightSet.writeRows(at: written, b)
-                written += s.count
-                progress?(written, total)
+                try writer.append(scores: s, labels: l, left: a, right: b)
+                progress?(writer.written, total)
             }
         }
     } catch let error as DataError {
@@ -84,7 +79,6 @@ public func writeAllPairScores(
     } catch {
         throw DataError(file: path, "\(error)")
     }
-    scores.close(); labelSet.close(); leftSet.close(); rightSet.close()
     try writer.close()
 }
 
@@ -101,4 +95,32 @@ public func templateEmbeddings(_ embeddings: [Float], dimension: Int, templates:
         for d in 0..<dimension { out[t * dimension + d] /= norm }
     }
     return out
+}
+
+extension TrainingRun {
+    /// Scores the test split with the best model into `scores.h5` (the writer of `alaverify
+    /// score`, which reproduces the file byte for byte) and evaluates it.
+    func finish() throws -> RunSummary {
+        guard let best = state.best else { throw RunError.internalFailure("no validation was run") }
+        let contents: RunFiles.Contents
+        do { contents = try RunFiles.read(path: directory.model, formats: [RunFiles.modelFormat]) } catch { throw RunError.data(error) }
+        // The first child's trainer embeds with the best weights, then gets its own back.
+        let evaluator = population.members[0]
+        let saved = evaluator.state()
+        try evaluator.restore(contents.states[0])
+        let test = data.test
+        let embeddings = test.pixels.withUnsafeBufferPointer { evaluator.model.embed($0, count: test.count) }
+        try evaluator.restore(saved)
+        let path = directory.scores
+        try writeAllPairScores(path: path, embeddings: embeddings, dimension: evaluator.model.embeddingSize, labels: test.labels)
+        guard case .float(let set) = try ScoresHDF5.read(path: path) else {
+            throw RunError.internalFailure("\(path): the scores written are not float32")
+        }
+        let metrics = try SortedScores(set).evaluate(EvaluationOptions(
+            metrics: [.frrAtFAR(1e-2), .frrAtFAR(1e-3), .frrAtFAR(1e-4)], replicates: 200, seed: config.seed))
+        return RunSummary(
+            bestValidation: best.cost, bestChild: best.child, bestStep: best.step, test: metrics,
+            trainingSeconds: state.trainingSeconds, validationSeconds: state.validationSeconds,
+            controllerSeconds: state.controllerSeconds, data: data.streamStats)
+    }
 }

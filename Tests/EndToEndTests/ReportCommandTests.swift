@@ -1,40 +1,8 @@
 import Foundation
+import TestSupport
 import Testing
-@testable import Reports
 
-/// The built `alaverify` next to the test bundle (.build/debug/alaverify).
-func alaverifyBinary() throws -> URL {
-    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    var candidates = [bundle.appendingPathComponent("alaverify"), bundle.deletingLastPathComponent().appendingPathComponent("alaverify")]
-    candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent(".build/debug/alaverify"))
-    return try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }, "alaverify is not built (swift build)")
-}
-
-/// The package root (for the fixtures).
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-struct Run {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-func run(_ arguments: [String]) throws -> Run {
-    let process = Process()
-    process.executableURL = try alaverifyBinary()
-    process.arguments = arguments
-    process.currentDirectoryURL = packageRoot
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return Run(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-}
-
+/// A path in the temporary folder for one test's output, not yet created (removed first if it exists).
 func temporaryFolder(_ tag: String) -> String {
     let path = NSTemporaryDirectory() + "alaverify-report-\(tag)-\(ProcessInfo.processInfo.processIdentifier)"
     try? FileManager.default.removeItem(atPath: path)
@@ -48,7 +16,7 @@ struct CommandTests {
         let out = temporaryFolder("e2e")
         defer { try? FileManager.default.removeItem(atPath: out) }
         let args = ["report", "fixtures/demo-pixels32.csv", "fixtures/demo-pixels8.csv", "--out", out, "--far", "1e-3", "--far", "1e-6", "--ci", "wilson"]
-        let first = try run(args)
+        let first = try CLI.run(args)
         #expect(first.status == 0, "\(first.stderr)")
         let names = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
         #expect(names == ["det.png", "hist-1-demo-pixels32.csv.png", "hist-2-demo-pixels8.csv.png", "metrics.json", "roc.png", "summary.md"])
@@ -61,18 +29,18 @@ struct CommandTests {
         #expect(text["alaverify:command"]?.hasPrefix("alaverify report fixtures/demo-pixels32.csv") == true)
         #expect(text["alaverify:inputs"]?.contains("fixtures/demo-pixels8.csv") == true)
 
-        let again = try run(args)
+        let again = try CLI.run(args)
         #expect(again.status == 64)
         #expect(again.stderr.split(separator: "\n").count == 1)
         #expect(again.stderr.contains("not empty") && again.stderr.contains("--force"))
 
-        let forced = try run(args + ["--force"])
+        let forced = try CLI.run(args + ["--force"])
         #expect(forced.status == 0)
         // The command line differs (--force), so compare what does not record it.
         let json1 = try Data(contentsOf: URL(fileURLWithPath: out + "/metrics.json"))
         let rerun = temporaryFolder("e2e-rerun")
         defer { try? FileManager.default.removeItem(atPath: rerun) }
-        _ = try run(args.map { $0 == out ? rerun : $0 })
+        _ = try CLI.run(args.map { $0 == out ? rerun : $0 })
         #expect(try Data(contentsOf: URL(fileURLWithPath: rerun + "/metrics.json")) == json1)
         // Across processes (another hash seed) the image data are the same bytes.
         for name in ["det.png", "roc.png", "hist-1-demo-pixels32.csv.png"] {
@@ -95,7 +63,7 @@ struct CommandTests {
     func failures(_ c: ([String], Int32, String)) throws {
         let tmp = temporaryFolder("fail")
         defer { try? FileManager.default.removeItem(atPath: tmp) }
-        let r = try run(c.0.map { $0 == "@TMP@" ? tmp : $0 })
+        let r = try CLI.run(c.0.map { $0 == "@TMP@" ? tmp : $0 })
         #expect(r.status == c.1, "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
         #expect(r.stderr.contains(c.2), "\(r.stderr)")
@@ -103,9 +71,55 @@ struct CommandTests {
 
     @Test("--help states the exit code of an unwritable output folder")
     func help() throws {
-        let r = try run(["report", "--help"])
+        let r = try CLI.run(["report", "--help"])
         #expect(r.status == 0)
         let text = r.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(text.contains("64 usage error, including a non-empty DIR without --force and an output folder that cannot be created or written"))
+    }
+}
+
+@Suite("alaverify report on a run folder with history.jsonl (the built binary)", .serialized)
+struct TrainingReportCommandTests {
+    /// A run folder holding the fixture's scores as scores.csv and `history` as history.jsonl.
+    func runFolder(_ tag: String, history: String) throws -> String {
+        let dir = temporaryFolder("run-\(tag)")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: CLI.packageRoot.appendingPathComponent("fixtures/demo-pixels8.csv").path, toPath: dir + "/scores.csv")
+        try history.write(toFile: dir + "/history.jsonl", atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    @Test("the training figures and section are written, and repeat byte for byte")
+    func trainingFigures() throws {
+        let folder = try runFolder("ok", history: handHistory)
+        let out = temporaryFolder("train-out")
+        defer { try? FileManager.default.removeItem(atPath: folder); try? FileManager.default.removeItem(atPath: out) }
+        let name = (folder as NSString).lastPathComponent
+        let first = try CLI.run(["report", folder, "--out", out, "--ci", "none"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        for suffix in ["target", "parameters", "controller"] { #expect(names.contains("train-1-\(name)-\(suffix).png")) }
+        let summary = try String(contentsOfFile: out + "/summary.md", encoding: .utf8)
+        #expect(summary.contains("## Training: \(name)") && summary.contains("at step 20, child 0"))
+        #expect(summary.contains("| `\(folder)/history.jsonl` |"))
+        let bytes = try names.map { try Data(contentsOf: URL(fileURLWithPath: out + "/" + $0)) }
+        // The same command again (the command line is part of every PNG's metadata).
+        try FileManager.default.removeItem(atPath: out)
+        let second = try CLI.run(["report", folder, "--out", out, "--ci", "none"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(try names.map { try Data(contentsOf: URL(fileURLWithPath: out + "/" + $0)) } == bytes)
+    }
+
+    @Test("a malformed history line: exit 65, one line naming the file and the line, nothing written")
+    func malformedHistory() throws {
+        var lines = handHistory.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines[3] = lines[3].replacingOccurrences(of: "\"actions\":[1,1,0,-1,1,0,1]", with: "\"actions\":[1,1,0]")
+        let folder = try runFolder("bad", history: lines.joined(separator: "\n"))
+        let out = temporaryFolder("train-bad-out")
+        defer { try? FileManager.default.removeItem(atPath: folder); try? FileManager.default.removeItem(atPath: out) }
+        let r = try CLI.run(["report", folder, "--out", out])
+        #expect(r.status == 65)
+        #expect(r.stderr == "alaverify: \(folder)/history.jsonl: line 4: 'actions' must be an array of 7 values -1, 0 or +1, one per loss parameter\n")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []).isEmpty)
     }
 }

@@ -3,7 +3,8 @@ import SampleData
 import ScoreMetrics
 import Testing
 import Training
-@testable import LossAlignment
+@testable import Runs
+import RunRecords
 
 /// The repository's fixture used by the streaming tests.
 let fontsMiniPath: String = {
@@ -140,17 +141,17 @@ struct StreamedBatchesTests {
         defer { try? FileManager.default.removeItem(at: copy.directory) }
         var config = RunConfig.defaults(data: copy.path)
         config.stream = true
-        config.network = "mlp"
+        config.network = .mlp
         config.hidden = [8]
         config.embedding = 8
         config.steps = 40
         config.interval = 20
         config.checkpointInterval = 20
         config.warmupSteps = 0
-        config.lossControl = "fixed"
+        config.lossControl = .fixed
         config.children = 2
-        config.target = "eer"
-        let run = try TrainingRun(config: config, directory: copy.directory.appendingPathComponent("run")) { _ in }
+        config.target = .eer
+        let run = try TrainingRun(config: config, directory: RunDirectory(copy.directory.appendingPathComponent("run").path)) { _ in }
         let handle = try #require(FileHandle(forWritingAtPath: copy.path))
         try handle.truncate(atOffset: 500_000)
         try handle.close()
@@ -158,7 +159,7 @@ struct StreamedBatchesTests {
             _ = try run.run(resume: false)
             Issue.record("the run finished on a truncated file")
         } catch {
-            guard case .data(let e) = error else {
+            guard case .data(let e)? = error as? RunError else {
                 Issue.record("expected RunError.data, got \(error)")
                 return
             }

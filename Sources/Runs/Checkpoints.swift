@@ -1,4 +1,5 @@
 import Foundation
+import LossAlignment
 import SampleData
 import Training
 
@@ -12,6 +13,13 @@ import Training
 /// (`/config_json`, `/controller_json`) are stored as uint8 datasets. Written to a temporary
 /// name and renamed when complete, so a killed run leaves the previous file intact.
 public enum RunFiles {
+    /// The `format` of a checkpoint (`RunDirectory.checkpoint`).
+    public static let checkpointFormat = "alaverify-checkpoint"
+    /// The `format` of a model (`RunDirectory.model`).
+    public static let modelFormat = "alaverify-model"
+    /// The `format` of a policy (`RunDirectory.policy`).
+    public static let policyFormat = "alaverify-policy"
+
     /// Writes states (and optional JSON documents) to `path` atomically.
     public static func write(
         path: String, format: String, states: [TrainingState], documents: [String: String]
@@ -115,5 +123,36 @@ public enum RunFiles {
             out.append(StateArray(name: try ds.stringAttribute("name") ?? "", shape: empty ? [0] : ds.shape, values: values))
         }
         return out
+    }
+}
+
+extension RunFiles {
+    /// A summary of a checkpoint, model or policy file for `alaverify inspect`, or nil when the
+    /// file is none of them: its format, the step it reached (a checkpoint's progress), each
+    /// child's step, network and loss, and the run's target and network.
+    public static func inspect(path: String) throws(DataError) -> InspectReport? {
+        guard ScoresHDF5.isHDF5(path: path) else { return nil }
+        let format = try HDF5File(path: path).stringAttribute("format")
+        guard let format, [checkpointFormat, modelFormat, policyFormat].contains(format) else { return nil }
+        let contents = try read(path: path, formats: [format])
+        var lines = ["file: \(path)", "format: \(format) v1"]
+        let config = contents.documents["config"].flatMap { try? RunConfig.read(Data($0.utf8)) }
+        if let json = contents.documents["progress"], let progress = try? RunProgress.decode(Data(json.utf8), controllerType: nil) {
+            lines.append("step: \(progress.step)")
+            if let best = progress.best, let c = progress.bestChild, let s = progress.bestStep {
+                lines.append("best: validation cost \(best) (child \(c), step \(s))")
+            }
+        }
+        if let config {
+            lines.append("run: target \(config.target), \(config.network.rawValue), loss control \(config.lossControl.rawValue), \(config.steps) steps, seed \(config.seed), data \(config.data)")
+        }
+        lines.append("children: \(contents.states.count)")
+        for (c, s) in contents.states.enumerated() {
+            lines.append("  child \(c): step \(s.step), \(s.architecture), loss \(s.lossFamily) (\(s.phi.count) parameters)")
+        }
+        if let json = contents.documents["controller"], let controller = try? JSONDecoder().decode(ALAController.self, from: Data(json.utf8)) {
+            lines.append("controller: ALA, \(controller.steps) steps, \(controller.specs.count) loss parameters, policy \(controller.policy.inputs) x \(controller.policy.hidden)")
+        }
+        return InspectReport(format: format, lines: lines, problems: [])
     }
 }

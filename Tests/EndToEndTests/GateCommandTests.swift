@@ -1,69 +1,50 @@
 import Foundation
+import TestSupport
 import Testing
 
-/// The built `alaverify` next to the test bundle (swift test builds it: the test target depends on it).
-func alaverifyBinary() -> String {
-    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("alaverify").path
-    if FileManager.default.isExecutableFile(atPath: beside) { return beside }
-    return packageRoot + "/.build/debug/alaverify"
-}
-
-/// Runs `alaverify` in `directory` (the package root by default); returns exit status, stdout and stderr.
-func runAlaverify(_ arguments: [String], in directory: String = packageRoot) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: alaverifyBinary())
-    process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-}
+/// The repository root as a path (the binary runs there unless told otherwise).
+private let packageRoot = CLI.packageRoot.path
 
 @Suite("alaverify gate end to end")
 struct GateEndToEndTests {
     @Test("An absolute protocol path works from any working folder, and the baseline's scores are found")
     func absoluteProtocolElsewhere() throws {
-        let elsewhere = try temporaryDirectory()
-        let run = try runAlaverify([
+        let elsewhere = try temporaryDirectory().path
+        let run = try CLI.run([
             "gate", "--protocol", packageRoot + "/protocols/demo-pixels8.yaml", "--replicates", "200",
             "--baseline", packageRoot + "/reports/baseline.json",
-        ], in: elsewhere)
-        #expect(run.status == 0, "stderr: \(run.err)")
-        #expect(run.out.contains("gate: PASS"))
+        ], in: URL(fileURLWithPath: elsewhere))
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stdout.contains("gate: PASS"))
         // The committed baseline's score file is found, so the significance gate is the paired one.
-        #expect(run.out.contains("paired subject bootstrap"), "\(run.out)")
+        #expect(run.stdout.contains("paired subject bootstrap"), "\(run.stdout)")
     }
 
     @Test("The original passes, a deliberately degraded system fails; JUnit and Markdown are written")
     func degradedFails() throws {
-        let dir = try temporaryDirectory()
+        let dir = try temporaryDirectory().path
         let bad = dir + "/degraded.csv"
-        try degradedCopy(of: fixture("demo-pixels8.csv"), to: bad, genuineShift: 0.15, sigma: 0.1, seed: 5)
+        try degradedCopy(of: packageRoot + "/fixtures/demo-pixels8.csv", to: bad, genuineShift: 0.15, sigma: 0.1, seed: 5)
 
-        let ok = try runAlaverify([
+        let ok = try CLI.run([
             "gate", "--protocol", "protocols/demo-pixels8.yaml", "--replicates", "200",
             "--junit", dir + "/ok.xml", "--markdown", dir + "/ok.md",
         ])
-        #expect(ok.status == 0, "stderr: \(ok.err)")
-        #expect(ok.out.contains("gate: PASS"))
-        #expect(ok.err.isEmpty)
+        #expect(ok.status == 0, "stderr: \(ok.stderr)")
+        #expect(ok.stdout.contains("gate: PASS"))
+        #expect(ok.stderr.isEmpty)
         let okXML = try String(contentsOfFile: dir + "/ok.xml", encoding: .utf8)
         #expect(okXML.contains("failures=\"0\""))
         #expect(okXML.components(separatedBy: "<testcase ").count - 1 == 5)
         #expect(try String(contentsOfFile: dir + "/ok.md", encoding: .utf8).contains("PASS"))
 
-        let failed = try runAlaverify([
+        let failed = try CLI.run([
             "gate", "--protocol", "protocols/demo-pixels8.yaml", bad, "--replicates", "200",
             "--junit", dir + "/bad.xml", "--markdown", dir + "/bad.md",
         ])
-        #expect(failed.status == 1, "stderr: \(failed.err)")
-        #expect(failed.out.contains("gate: FAIL"))
-        #expect(failed.out.contains("FRR at FAR 5% vs baseline"))
+        #expect(failed.status == 1, "stderr: \(failed.stderr)")
+        #expect(failed.stdout.contains("gate: FAIL"))
+        #expect(failed.stdout.contains("FRR at FAR 5% vs baseline"))
         let xml = try String(contentsOfFile: dir + "/bad.xml", encoding: .utf8)
         #expect(xml.components(separatedBy: "<testcase ").count - 1 == 5)
         #expect(xml.contains("<failure type=\"GateFailed\" message=\"change +"))
@@ -76,21 +57,21 @@ struct GateEndToEndTests {
 
     @Test("--update-baseline writes a baseline (temp file + rename, also over an existing one) and says what changed")
     func updateBaseline() throws {
-        let dir = try temporaryDirectory()
+        let dir = try temporaryDirectory().path
         let baseline = dir + "/baseline.json"
-        let first = try runAlaverify([
+        let first = try CLI.run([
             "gate", "--protocol", "protocols/demo-pixels8.yaml", "fixtures/demo-pixels32.csv", "--baseline", baseline,
             "--replicates", "200", "--update-baseline",
         ])
-        #expect(first.status == 0, "stderr: \(first.err)")
-        #expect(first.out.contains("baseline written: \(baseline)"))
-        #expect(first.out.contains("new baseline (there was none)"))
-        let second = try runAlaverify([
+        #expect(first.status == 0, "stderr: \(first.stderr)")
+        #expect(first.stdout.contains("baseline written: \(baseline)"))
+        #expect(first.stdout.contains("new baseline (there was none)"))
+        let second = try CLI.run([
             "gate", "--protocol", "protocols/demo-pixels8.yaml", "--baseline", baseline, "--replicates", "200",
             "--update-baseline",
         ])
-        #expect(second.status == 0, "stderr: \(second.err)")
-        #expect(second.out.contains("frr@far=0.05: 0.886905 -> 0.8875"))
+        #expect(second.status == 0, "stderr: \(second.stderr)")
+        #expect(second.stdout.contains("frr@far=0.05: 0.886905 -> 0.8875"))
         let text = try String(contentsOfFile: baseline, encoding: .utf8)
         #expect(text.contains("\"protocol\": \"demo-pixels8\""))
         #expect(text.contains("demo-pixels8.csv"))
@@ -127,7 +108,7 @@ struct GateEndToEndTests {
 
     @Test("Bad input exits 64/65 with one line on stderr", arguments: badInputs)
     func badInput(_ c: BadInput) throws {
-        let dir = try temporaryDirectory()
+        let dir = try temporaryDirectory().path
         var protocolPath = "protocols/demo-pixels8.yaml"
         if let text = c.protocolText {
             // Beside the real protocols so that ../fixtures resolves.
@@ -135,10 +116,10 @@ struct GateEndToEndTests {
             try text.write(toFile: packageRoot + "/" + protocolPath, atomically: true, encoding: .utf8)
         }
         defer { if c.protocolText != nil { try? FileManager.default.removeItem(atPath: packageRoot + "/" + protocolPath) } }
-        let r = try runAlaverify(["gate", "--protocol", protocolPath, "--replicates", "100", "--junit", dir + "/j.xml"] + c.arguments)
-        #expect(r.status == c.status, "stderr: \(r.err)")
-        #expect(r.err.hasPrefix("alaverify: "))
-        #expect(r.err.contains(c.fragment), "stderr: \(r.err)")
-        #expect(r.err.split(separator: "\n").count == 1)
+        let r = try CLI.run(["gate", "--protocol", protocolPath, "--replicates", "100", "--junit", dir + "/j.xml"] + c.arguments)
+        #expect(r.status == c.status, "stderr: \(r.stderr)")
+        #expect(r.stderr.hasPrefix("alaverify: "))
+        #expect(r.stderr.contains(c.fragment), "stderr: \(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1)
     }
 }

@@ -37,3 +37,16 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     /// A uniform double in [0, 1) with 53 random bits.
     public mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 }
+
+extension SeededGenerator: Codable {
+    /// Restores a generator from its state (as `encode(to:)` writes it: one integer).
+    public init(from decoder: Decoder) throws {
+        self.init(seed: try decoder.singleValueContainer().decode(UInt64.self))
+    }
+
+    /// Writes the state as one integer.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(state)
+    }
+}

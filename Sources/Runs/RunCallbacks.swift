@@ -1,0 +1,158 @@
+import Dispatch
+import Foundation
+import LossAlignment
+import RunRecords
+import Training
+
+/// What a run has done so far (what its checkpoint keeps), and what the callbacks of the current
+/// interval hand on to each other.
+final class RunState {
+    /// The controller steering the loss parameters (nil: a fixed loss).
+    var controller: (any LossController)?
+    /// The best validation so far: its cost (`TargetEvaluator.cost`), child and step.
+    var best: (cost: Double, child: Int, step: Int)?
+    /// Seconds spent training, validating and in the controller, this run and its earlier parts.
+    var trainingSeconds = 0.0, validationSeconds = 0.0, controllerSeconds = 0.0
+    /// This interval: each child's validation, the loss parameters its steps trained with, and
+    /// the controller's step.
+    var validations: [ChildValidation] = []
+    var trainedPhi: [[Float]] = []
+    var controllerStep: ControllerStep?
+
+    init(controller: (any LossController)?) { self.controller = controller }
+}
+
+extension TrainingRun {
+    /// The callbacks of an interval, in order: account the training time, validate, steer the
+    /// loss, keep the best model, record the history, log, checkpoint, and stop when asked.
+    func callbacks(history: HistoryFile, stopAfter: Int?) -> [any PopulationCallback] {
+        var list: [any PopulationCallback] = [
+            IntervalCallback { [state] report, _ in state.trainingSeconds += report.seconds },
+            IntervalCallback { [state, evaluator, data] _, population in try Self.validate(population, evaluator, data.validation, state) },
+            IntervalCallback { [state, config] report, population in
+                Self.steer(population, state, progress: Double(report.step) / Double(config.steps))
+            },
+            IntervalCallback { report, population in try self.keepBest(report.step, population) },
+            IntervalCallback { report, population in try self.record(report, population, history) },
+            IntervalCallback { report, _ in self.logProgress(report) },
+            IntervalCallback { report, _ in
+                if report.step % self.config.checkpointInterval == 0 || report.step == self.config.steps {
+                    try self.saveCheckpoint(step: report.step)
+                }
+            },
+        ]
+        if let stopAfter {
+            list.append(StopAfter(step: stopAfter, end: config.steps))
+        }
+        return list
+    }
+
+    /// Validates every child (children in parallel) into `state.validations`.
+    static func validate(_ population: Population, _ evaluator: TargetEvaluator, _ images: ImageSet, _ state: RunState) throws {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let n = population.members.count
+        let results = UnsafeMutableBufferPointer<Result<ChildValidation, any Error>?>.allocate(capacity: n)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        Compute.forEachPart(n) { c in results[c] = Result { try evaluator.validate(population.members[c].model, on: images) } }
+        state.validationSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        state.validations = try results.map { result throws in
+            do { return try result!.get() } catch { throw RunError.internalFailure("validation failed: \(error)") }
+        }
+    }
+
+    /// Records the parameters the last steps trained with, then lets the controller (if any)
+    /// choose each child's parameters for the next steps.
+    static func steer(_ population: Population, _ state: RunState, progress: Double) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let trainers = population.members
+        state.trainedPhi = trainers.map { $0.loss.phi }
+        state.controllerStep = nil
+        if var controller = state.controller {
+            var phi = trainers.map { $0.loss.phi.map(Double.init) }
+            state.controllerStep = controller.step(snapshots: state.validations.map(\.snapshot), phi: &phi, progress: progress)
+            for (trainer, p) in zip(trainers, phi) { trainer.loss.phi = p.map(Float.init) }
+            state.controller = controller
+        }
+        state.controllerSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    }
+
+    /// Keeps a child's model as `model.h5` whenever its validation cost is the lowest so far
+    /// (strictly: a tie keeps the earlier model).
+    func keepBest(_ step: Int, _ population: Population) throws {
+        for (c, v) in state.validations.enumerated() {
+            let cost = evaluator.cost(v.result)
+            guard state.best.map({ cost < $0.cost }) ?? true else { continue }
+            state.best = (cost, c, step)
+            try RunFiles.write(
+                path: directory.model, format: RunFiles.modelFormat, states: [population.members[c].state()],
+                documents: ["config": try config.json()])
+        }
+    }
+
+    /// Appends one history record per child. `loss_parameters` are the values chosen at this
+    /// step (used for the next steps); `trained_loss_parameters` those the last steps trained
+    /// with, which produced this validation.
+    func record(_ report: IntervalReport, _ population: Population, _ history: HistoryFile) throws {
+        let cs = state.controllerStep
+        let stream = data.streamStats
+        for (c, v) in state.validations.enumerated() {
+            let loss = population.members[c].loss
+            let names = loss.parameterDescriptions.map(\.name)
+            try history.append(HistoryRecord(
+                step: report.step, child: c, loss: Double(report.meanLosses[c]), validation: v.result,
+                lossParameters: NamedValues(names: names, values: loss.phi.map(Double.init)),
+                trainedLossParameters: NamedValues(names: names, values: state.trainedPhi[c].map(Double.init)),
+                actions: cs.map { $0.actions[c].map { $0 - 1 } }, reward: cs?.rewards[c], baseline: cs?.baseline,
+                policyEntropy: cs?.entropy, data: stream))
+        }
+    }
+
+    /// One line per interval: progress, throughput, ETA, each child's loss and validation value.
+    func logProgress(_ report: IntervalReport) {
+        let step = report.step, steps = config.steps
+        let children = state.validations.enumerated().map { c, v in
+            "child \(c): loss \(String(format: "%.4f", report.meanLosses[c])) val \(config.target) \(String(format: "%.4f", v.result.value))"
+        }.joined(separator: "; ")
+        var extra = state.controllerStep.map { String(format: "  policy entropy %.3f", $0.entropy) } ?? ""
+        let intervalSeconds = Double(DispatchTime.now().uptimeNanoseconds - report.startedAt) * 1e-9
+        let samplesPerSecond = Double(report.samples) / max(report.seconds, 1e-9)
+        let eta = intervalSeconds / Double(report.steps) * Double(steps - step)
+        let filled = Int(Double(step) / Double(steps) * 20)
+        let bar = showBar ? "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 20 - filled) + "] " : ""
+        if let stream = data.streamStats {
+            extra += String(format: "  data: stall %.2f s (%.1f%%)", stream.stallSeconds, 100 * stream.stallSeconds / max(state.trainingSeconds, 1e-9))
+        }
+        log("\(bar)step \(step)/\(steps)  \(Int(samplesPerSecond)) samples/s  eta \(Self.duration(eta))  \(children)\(extra)")
+    }
+
+    /// `45s`, `3m05s`.
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+    }
+}
+
+/// A population callback made of a closure that returns nothing (it proceeds, or throws).
+final class IntervalCallback: PopulationCallback {
+    private let body: (IntervalReport, Population) throws -> Void
+    init(_ body: @escaping (IntervalReport, Population) throws -> Void) { self.body = body }
+
+    func intervalEnded(_ report: IntervalReport, population: Population) throws -> TrainingAction {
+        try body(report, population)
+        return .proceed
+    }
+}
+
+/// Stops a run after `step` steps as if interrupted (`--stop-after`), unless that is its end.
+final class StopAfter: PopulationCallback {
+    let step: Int, end: Int
+    init(step: Int, end: Int) {
+        self.step = step
+        self.end = end
+    }
+
+    func intervalEnded(_ report: IntervalReport, population: Population) throws -> TrainingAction {
+        report.step >= step && report.step < end ? .stop("stopped after step \(report.step) as asked") : .proceed
+    }
+}
