@@ -14,6 +14,7 @@ extension ThresholdRule: ExpressibleByArgument {}
 extension IntervalMethod: ExpressibleByArgument {}
 extension ScoreFileFormat: ExpressibleByArgument {}
 extension NetworkKind: ExpressibleByArgument {}
+extension LossFamily: ExpressibleByArgument {}
 extension LossControl: ExpressibleByArgument {}
 extension RewardShape: ExpressibleByArgument {}
 

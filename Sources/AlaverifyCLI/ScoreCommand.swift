@@ -35,7 +35,7 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "Compare templates of K samples of one identity (mean embedding).")
     var templates: Int?
 
-    @Option(help: "Score at most this many samples per identity (seeded choice); all pairs grow quadratically.")
+    @Option(help: "Score at most this many samples per identity (seeded choice; 0: all). Default for --split validation or test: the run's own sets (its caps and choice, as in scores.h5); else all.")
     var samplesPerIdentity: Int?
 
     @Option(help: "Seed of the template grouping and the per-identity sample choice.")
@@ -64,10 +64,14 @@ struct ScoreCommand: ParsableCommand {
                 file: dataPath)
             indices = parts.samples(SplitPart(rawValue: split)!, identities: samples.identities)
         }
-        if let cap = samplesPerIdentity {
-            guard cap >= 1 else { throw UsageError("--samples-per-identity must be at least 1") }
+        if let cap = samplesPerIdentity, cap != 0 {
+            guard cap >= 1 else { throw UsageError("--samples-per-identity must be at least 1, or 0 for all") }
             var rng = SeededGenerator(seed: seed, stream: 0x5C0)
             indices = samplesCappedPerIdentity(indices, identities: samples.identities, cap: cap, using: &rng)
+        } else if samplesPerIdentity == nil, split == "test" || split == "validation",
+                  let cap = split == "test" ? trained.config.testSamplesPerIdentity : trained.config.validationSamplesPerIdentity {
+            // The run's own validation or test set: the same cap and the same seeded choice (RunData).
+            indices = RunData.capped(indices, identities: samples.identities, cap: cap, seed: trained.config.seed)
         }
         guard indices.count >= 2 else { throw DataError(file: dataPath, "the \(split) split has \(indices.count) samples") }
         var labels = indices.map { samples.identities[$0] }

@@ -1,5 +1,4 @@
 import AlaverifyBase
-import AlaverifyBase
 import ArgumentParser
 import Foundation
 import LossAlignment
@@ -30,12 +29,12 @@ struct TrainCommand: ParsableCommand {
               alaverify train --data big.h5 --stream --out runs/big   # batches read from the file
             """)
 
-    @Option(help: "Validation target and reward: frr@far=X, far@frr=X, eer, roc_auc, average_precision, pauc@far=X.",
+    @Option(help: "Validation target and reward: frr@far=X, far@frr=X, eer, roc_auc, average_precision, pauc@far=X (default frr@far=1e-4 when the data has identities enough to resolve it, else frr@far=1e-3).",
             transform: { text in
                 // The parse error says what is wrong (unknown name, rate outside (0, 1)), not only that it is.
                 do { return try Metric.parse(text) } catch { throw ValidationError(String(describing: error)) }
             })
-    var target: Metric = .frrAtFAR(1e-3)
+    var target: Metric?
 
     @Option(help: "Samples file (alaverify-samples v1). Default: the bundled fixture.")
     var data: String?
@@ -47,16 +46,32 @@ struct TrainCommand: ParsableCommand {
     var out: String?
 
     @Option(help: "ala: the policy steers the loss parameters; fixed: the default loss throughout.")
-    var lossControl: LossControl = .ala
+    var lossControl: LossControl?
 
     @Option(help: "Seed of everything random in the run.")
-    var seed: UInt64 = 1
+    var seed: UInt64?
 
     @Option(help: "Child models sharing one policy (ALA), trained in parallel.")
     var children: Int?
 
-    @Option(help: "Network: cnn or mlp.")
-    var network: NetworkKind = .cnn
+    @Option(help: ArgumentHelp(
+        "Network: resnet (default), cnn or mlp.",
+        discussion: "resnet: a stem and stages of basic residual blocks at w, 2w, 4w channels (--width, default 32; --blocks per stage, default 1), a 128-d embedding; about 0.3M weights. cnn and mlp are the small networks of the pairwise loss."))
+    var network: NetworkKind?
+
+    @Option(help: ArgumentHelp(
+        "Loss family: cosface (default with resnet), arcface or pairwise (default with cnn and mlp).",
+        discussion: "cosface/arcface: a margin softmax over the training identities (scale 30, cosine margin 0.35 / angular margin 0.5) on shuffled batches (--batch-size); its parameters scale, cos_margin, angular_margin (and tail_weight with --tail-fraction) are what loss control steers. pairwise: a binned pairwise loss on P x K batches."))
+    var loss: LossFamily?
+
+    @Option(help: "Rows per shuffled batch of a margin softmax (default 256, fewer on tiny data).")
+    var batchSize: Int?
+
+    @Option(help: "ResNet residual blocks per stage (1...8).")
+    var blocks: Int?
+
+    @Option(help: "Margin softmax: add an impostor-tail term averaging this share of the hardest impostor pairs of a batch and its memory (0: none).")
+    var tailFraction: Double?
 
     @Option(help: "Training steps per child.")
     var steps: Int?
@@ -79,7 +94,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Embedding size.")
     var embedding: Int?
 
-    @Option(help: "CNN first-stage channels (1...256).")
+    @Option(help: "Channels of the first stage of the CNN or ResNet (1...256).")
     var width: Int?
 
     @Option(help: "Similarity bins per class of the pairwise loss (its genuine and impostor bin weights).")
@@ -133,7 +148,7 @@ struct TrainCommand: ParsableCommand {
     var force = false
 
     func run() throws {
-        let directory = out ?? "runs/\(lossControl)-seed\(seed)"
+        let directory = out ?? "runs/\(lossControl ?? .ala)-seed\(seed ?? 1)"
         let run = RunDirectory(URL(fileURLWithPath: directory).path)
         var config: RunConfig
         if resume {
@@ -148,7 +163,9 @@ struct TrainCommand: ParsableCommand {
                 ("--split", split != nil), ("--reward-band", rewardBand != nil), ("--reward-shape", rewardShape != nil),
                 ("--reward-horizon", rewardHorizon != nil), ("--reward-deadband", rewardDeadband != nil),
                 ("--policy-learning-rate", policyLearningRate != nil), ("--set", !parameters.isEmpty), ("--policy", policy != nil),
-                ("--checkpoint-interval", checkpointInterval != nil),
+                ("--checkpoint-interval", checkpointInterval != nil), ("--network", network != nil), ("--loss", loss != nil),
+                ("--batch-size", batchSize != nil), ("--blocks", blocks != nil), ("--tail-fraction", tailFraction != nil),
+                ("--loss-control", lossControl != nil), ("--target", target != nil), ("--seed", seed != nil),
             ]
             let changing = given.filter(\.1).map(\.0)
             if !changing.isEmpty {
@@ -232,20 +249,37 @@ struct TrainCommand: ParsableCommand {
             }
             dataPath = fixture
         }
-        var config = RunConfig.defaults(data: dataPath!)
-        config.split = splitConfig
-        config.target = target
-        config.lossControl = lossControl
-        config.seed = seed
-        config.network = network
+        let chosenNetwork = network ?? .resnet
+        let chosenLoss = loss ?? (chosenNetwork == .resnet ? .cosface : .pairwise)
+        var config: RunConfig
+        if chosenLoss.needsPairs {
+            config = RunConfig.defaults(data: dataPath!)
+            config.split = splitConfig
+            config.network = chosenNetwork
+            if loss != nil { config.loss = chosenLoss }
+        } else {
+            // Defaults scaled to the data: split by the identities the target needs, steps by epochs.
+            let file = try SamplesFile(path: dataPath!)
+            let shape = DataShape(identities: file.identityCount, samples: file.count)
+            config = RunConfig.marginDefaults(data: dataPath!, shape: shape, network: chosenNetwork, loss: chosenLoss,
+                                              target: target ?? RunConfig.defaultTarget(shape))
+            if `protocol` != nil { config.split = splitConfig }
+        }
+        config.target = target ?? (chosenLoss.needsPairs ? .frrAtFAR(1e-3) : config.target)
+        config.lossControl = lossControl ?? .ala
+        config.seed = seed ?? 1
         if stream { config.stream = true }
         if let children { config.children = children }
-        if lossControl == .fixed && children == nil { config.children = 1 }
+        if config.lossControl == .fixed && children == nil { config.children = 1 }
         // Checked before the interval arithmetic below (a zero would divide by zero).
         for (flag, value) in [("--steps", steps), ("--interval", interval), ("--checkpoint-interval", checkpointInterval)] {
             if let value, value < 1 { throw UsageError("\(flag) must be positive, got \(value)") }
         }
-        if let steps { config.steps = steps }
+        if let steps {
+            config.steps = steps
+            // Margin-softmax runs validate about 20 times whatever their length.
+            if !chosenLoss.needsPairs { config.interval = RunConfig.validationInterval(steps: steps) }
+        }
         if let interval { config.interval = interval }
         if interval == nil || steps != nil { config.interval = min(config.interval, config.steps) }
         config.checkpointInterval = checkpointInterval
@@ -260,6 +294,18 @@ struct TrainCommand: ParsableCommand {
         }
         if let embedding { config.embedding = embedding }
         if let width { config.width = width }
+        if let blocks { config.blocks = blocks }
+        if let batchSize {
+            guard !chosenLoss.needsPairs else {
+                throw UsageError("--batch-size sets shuffled batches of a margin softmax; the pairwise loss takes P x K batches (--batch-identities, --batch-samples)")
+            }
+            config.batchSize = batchSize
+        }
+        if let tailFraction {
+            guard !chosenLoss.needsPairs else { throw UsageError("--tail-fraction adds a term to a margin softmax (--loss cosface or arcface)") }
+            guard tailFraction >= 0 && tailFraction <= 1 else { throw UsageError("--tail-fraction must lie in [0, 1], got \(tailFraction)") }
+            config.tailFraction = tailFraction == 0 ? nil : tailFraction
+        }
         if let bins { config.bins = bins }
         if let validationSamples { config.validationSamplesPerIdentity = validationSamples == 0 ? nil : validationSamples }
         if let rewardBand { config.rewardBand = rewardBand }

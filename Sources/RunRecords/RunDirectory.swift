@@ -5,7 +5,8 @@ import Foundation
 /// `alaverify train` writes `config.json` (everything needed to reproduce the run),
 /// `history.jsonl` (one `HistoryRecord` per child per validation), `checkpoint.h5` (every child's
 /// full state and the controller), `model.h5` (the best child on validation), `policy.h5` (ALA
-/// runs) and `scores.h5` (all pairs of the test split). `score` reads the model, `report` the
+/// runs), `split.json` (which identities and rows each split holds) and `scores.h5` (all pairs of
+/// the test split). `score` reads the model, `report` the
 /// history and the scores.
 public struct RunDirectory: Sendable, Equatable {
     /// The folder as the user gave it.
@@ -26,10 +27,12 @@ public struct RunDirectory: Sendable, Equatable {
     public var policy: String { file("policy.h5") }
     /// `scores.h5`.
     public var scores: String { file("scores.h5") }
+    /// `split.json`.
+    public var split: String { file("split.json") }
 
     /// The names of the files a finished run holds (`policy.h5` only with a controller).
     public static func fileNames(withPolicy: Bool) -> [String] {
-        ["config.json", "history.jsonl", "checkpoint.h5", "model.h5"] + (withPolicy ? ["policy.h5"] : []) + ["scores.h5"]
+        ["config.json", "split.json", "history.jsonl", "checkpoint.h5", "model.h5"] + (withPolicy ? ["policy.h5"] : []) + ["scores.h5"]
     }
 
     /// The score file a report plots for this folder: `scores.h5`, else a `scores.csv` or

@@ -1,3 +1,4 @@
+import AlaverifyBase
 import Foundation
 import LossAlignment
 import ScoreMetrics
@@ -23,8 +24,16 @@ public struct RunConfig: Sendable, Codable, Equatable {
     public var hidden: [Int]
     /// Embedding size.
     public var embedding: Int
-    /// The loss family (nil, as in every config so far: `pairwise`).
+    /// The loss family (nil, as in configs written before there was a choice: `pairwise`).
     public var loss: LossFamily?
+    /// Residual blocks per ResNet stage (nil: 1).
+    public var blocks: Int?
+    /// How batches are drawn (nil: P x K for the pairwise loss, shuffled epochs otherwise).
+    public var sampling: BatchSampling?
+    /// Rows per shuffled batch (nil: P x K).
+    public var batchSize: Int?
+    /// The impostor-tail term's share of impostor pairs (nil: no tail term).
+    public var tailFraction: Double?
     /// Total optimizer steps per child.
     public var steps: Int
     /// Identities per batch (P) and samples per identity (K).
@@ -68,6 +77,17 @@ public struct RunConfig: Sendable, Codable, Equatable {
     /// The loss family the run trains with.
     public var lossFamily: LossFamily { loss ?? .pairwise }
 
+    /// How the run draws its batches.
+    public var batchSampling: BatchSampling { sampling ?? (lossFamily.needsPairs ? .pk : .shuffled) }
+
+    /// Rows per batch.
+    public var rowsPerBatch: Int { batchSampling == .shuffled ? (batchSize ?? identitiesPerBatch * samplesPerIdentity) : identitiesPerBatch * samplesPerIdentity }
+
+    /// `16x8` (P x K) or `256` (shuffled rows).
+    public var batchDescription: String {
+        batchSampling == .pk ? "\(identitiesPerBatch)x\(samplesPerIdentity)" : "\(rowsPerBatch) shuffled"
+    }
+
     /// Identity split settings.
     public struct SplitConfig: Sendable, Codable, Equatable {
         public var train: Double
@@ -86,7 +106,8 @@ public struct RunConfig: Sendable, Codable, Equatable {
     public static func defaults(data: String) -> RunConfig {
         RunConfig(
             target: .frrAtFAR(1e-3), data: data, dataChecksum: "", split: SplitConfig(train: 0.5, validation: 0.3, test: 0.2, seed: 7),
-            network: .cnn, width: 16, hidden: [512, 256], embedding: 64, loss: nil, steps: 600, identitiesPerBatch: 16,
+            network: .cnn, width: 16, hidden: [512, 256], embedding: 64, loss: nil, blocks: nil, sampling: nil, batchSize: nil,
+            tailFraction: nil, steps: 600, identitiesPerBatch: 16,
             samplesPerIdentity: 8, learningRate: 2e-3, warmupSteps: 50, weightDecay: 1e-4, bins: 8, memory: 1024,
             lossControl: .ala, interval: 50, children: 2, seed: 1, validationSamplesPerIdentity: 16,
             testSamplesPerIdentity: 64, rewardBand: 2,
@@ -110,12 +131,17 @@ public enum NetworkKind: String, Sendable, Codable, CaseIterable {
     case cnn
     /// The multilayer perceptron (`MLPConfiguration`, widths `RunConfig.hidden`).
     case mlp
+    /// The residual network (`ResNetConfiguration`, width `RunConfig.width`, `RunConfig.blocks` per stage).
+    case resnet
 
     /// The network of `config` with weights drawn from `seed`.
     public func build(_ config: RunConfig, seed: UInt64) throws(TrainingError) -> EmbeddingNetwork {
         switch self {
         case .cnn: return try CNNConfiguration(width: config.width, embedding: config.embedding).build(seed: seed)
         case .mlp: return try MLPConfiguration(hidden: config.hidden, embedding: config.embedding).build(seed: seed)
+        case .resnet:
+            return try ResNetConfiguration(width: config.width, blocksPerStage: config.blocks ?? 1, embedding: config.embedding)
+                .build(seed: seed)
         }
     }
 }
@@ -124,13 +150,37 @@ public enum NetworkKind: String, Sendable, Codable, CaseIterable {
 public enum LossFamily: String, Sendable, Codable, CaseIterable {
     /// `PairwiseBinnedLoss`: all pairs of a batch and a cross-batch memory, per-bin weights.
     case pairwise
+    /// `MarginSoftmaxLoss` over the training identities with a cosine margin (s 30, m 0.35).
+    case cosface
+    /// `MarginSoftmaxLoss` with an angular margin (s 30, m 0.5).
+    case arcface
 
-    /// A fresh loss for `config` at its default parameters.
-    public func make(_ config: RunConfig) -> any VerificationLoss {
+    /// Whether a batch must hold several samples of an identity (P x K batches).
+    public var needsPairs: Bool { self == .pairwise }
+
+    /// A fresh loss for `config` at its default parameters, over `classes` training identities
+    /// (class proxies drawn from `seed`); with `config.tailFraction`, the impostor-tail term.
+    public func make(_ config: RunConfig, classes: Int, seed: UInt64) -> any VerificationLoss {
+        var rng = SeededGenerator(seed: seed, stream: 0x1055)
+        let tail = config.tailFraction.map { ImpostorTail(fraction: $0, memoryCapacity: config.memory) }
         switch self {
         case .pairwise: return PairwiseBinnedLoss(bins: config.bins, memoryCapacity: config.memory)
+        case .cosface:
+            return MarginSoftmaxLoss(classes: classes, dimension: config.embedding, scale: 30, cosMargin: 0.35, angularMargin: 0,
+                                     tail: tail, rng: &rng)
+        case .arcface:
+            return MarginSoftmaxLoss(classes: classes, dimension: config.embedding, scale: 30, cosMargin: 0, angularMargin: 0.5,
+                                     tail: tail, rng: &rng)
         }
     }
+}
+
+/// How a run draws training batches.
+public enum BatchSampling: String, Sendable, Codable, CaseIterable {
+    /// P identities x K samples (`PKSampler`): every batch holds genuine pairs.
+    case pk
+    /// Shuffled epochs of `RunConfig.batchSize` rows (`ShuffledSampler`), for losses over classes.
+    case shuffled
 }
 
 /// What steers the loss parameters between validations: a new controller is a case here, a line

@@ -20,10 +20,15 @@ public final class RunData {
     /// The validation set (every `interval` steps) and the test set (scored at the end).
     public let validation: ImageSet
     public let test: ImageSet
+    /// The identities (indices into the file's `/identities`) of each split, and the file rows
+    /// of the validation and test sets, in set order.
+    public let split: IdentitySplit
+    public let validationRows: [Int]
+    public let testRows: [Int]
     /// The reader of streamed batches, shared by the children (nil in memory).
     let streamReader: ImageRowReader?
     /// Each child's streamed batch source (empty in memory).
-    private(set) var streams: [StreamedPKSource] = []
+    private(set) var streams: [StreamedBatchSource] = []
     /// Streaming totals of the run's earlier part (restored from the checkpoint on resume).
     var earlierStreamStats = DataStreamStats()
 
@@ -46,7 +51,6 @@ public final class RunData {
             throw .data(DataError(file: config.data, location: "/samples/images",
                 "the networks take 32x32 images, found \(h)x\(w); re-import them resized to 32x32"))
         }
-        let split: IdentitySplit
         do {
             split = try IdentitySplit.byFractions(
                 identityCount: samples.identityCount, train: config.split.train, validation: config.split.validation,
@@ -56,12 +60,13 @@ public final class RunData {
             throw .data(DataError(file: config.data, location: "split",
                 "the \(name) split has \(split[part].count) identities; at least 2 are needed (the file has \(samples.identityCount))"))
         }
-        func load(_ part: SplitPart, perIdentity: Int?) throws(RunError) -> ImageSet {
+        let split = self.split
+        func rows(_ part: SplitPart, perIdentity: Int?) -> [Int] {
             var indices = split.samples(part, identities: samples.identities)
-            if let cap = perIdentity {
-                var rng = SeededGenerator(seed: config.seed, stream: 0x5A11)
-                indices = samplesCappedPerIdentity(indices, identities: samples.identities, cap: cap, using: &rng)
-            }
+            if let cap = perIdentity { indices = RunData.capped(indices, identities: samples.identities, cap: cap, seed: config.seed) }
+            return indices
+        }
+        func load(_ indices: [Int]) throws(RunError) -> ImageSet {
             do {
                 let pixels = try samples.readImages(indices: indices)
                 return try ImageSet(pixels: pixels, labels: indices.map { samples.identities[$0] }, height: h, width: w)
@@ -74,12 +79,14 @@ public final class RunData {
         let loadStart = DispatchTime.now().uptimeNanoseconds
         trainRows = split.samples(.train, identities: samples.identities)
         trainLabels = trainRows.map { samples.identities[$0] }
-        train = config.streamsTrainingBatches ? nil : try load(.train, perIdentity: nil)
+        train = config.streamsTrainingBatches ? nil : try load(trainRows)
         do { streamReader = config.streamsTrainingBatches ? try ImageRowReader(samples, cacheBytes: Self.streamCacheBytes) : nil } catch {
             throw .data(error)
         }
-        validation = try load(.validation, perIdentity: config.validationSamplesPerIdentity)
-        test = try load(.test, perIdentity: config.testSamplesPerIdentity)
+        validationRows = rows(.validation, perIdentity: config.validationSamplesPerIdentity)
+        testRows = rows(.test, perIdentity: config.testSamplesPerIdentity)
+        validation = try load(validationRows)
+        test = try load(testRows)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) * 1e-9
         if let train {
             // Batches are drawn from memory afterwards: this one read is the only data stall of the run.
@@ -94,18 +101,47 @@ public final class RunData {
     /// A P x K batch source over the train split drawn with `seed`: from memory, or streamed
     /// (the same batches, read from the file on a background thread).
     func batchSource(_ config: RunConfig, seed: UInt64) throws -> any BatchSource {
+        let shuffled = config.batchSampling == .shuffled
         if let train {
+            if shuffled { return try ShuffledSampler(data: train, batchSize: config.rowsPerBatch, seed: seed) }
             return try PKSampler(
                 data: train, identitiesPerBatch: config.identitiesPerBatch, samplesPerIdentity: config.samplesPerIdentity, seed: seed)
         }
         guard let streamReader else { throw RunError.internalFailure("neither an in-memory nor a streamed train split") }
-        // Draws exactly what PKSampler draws over the same train split (same rows, same dense labels).
-        let stream = try StreamedPKSource(
-            reader: streamReader, rows: trainRows, labels: trainLabels, identitiesPerBatch: config.identitiesPerBatch,
-            samplesPerIdentity: config.samplesPerIdentity, seed: seed, depth: Self.prefetchDepth)
+        // Draws exactly what the in-memory sampler draws over the same train split (same rows, same dense labels).
+        let sampler: any BatchIndexSampling
+        if shuffled {
+            sampler = try ShuffledIndexSampler(classes: try DenseLabels(trainLabels).classes, batchSize: config.rowsPerBatch, seed: seed)
+        } else {
+            sampler = try StreamedBatchSource.pk(trainLabels, config.identitiesPerBatch, config.samplesPerIdentity, seed)
+        }
+        let stream = try StreamedBatchSource(
+            reader: streamReader, rows: trainRows, labels: trainLabels, sampler: sampler, depth: Self.prefetchDepth)
         streams.append(stream)
         return stream
     }
+
+    /// `split.json`: the file, its identities by split and the rows of the validation and test sets.
+    public func splitDocument(checksum: String) -> String {
+        func list(_ v: [some BinaryInteger]) -> String { "[" + v.map { "\($0)" }.joined(separator: ", ") + "]" }
+        return """
+            {"data": \(JSONValue.string(file).serialized(indent: nil)), "data_sha256": "\(checksum)",
+             "train": {"identities": \(list(split.train))},
+             "validation": {"identities": \(list(split.validation)), "rows": \(list(validationRows))},
+             "test": {"identities": \(list(split.test)), "rows": \(list(testRows))}}
+
+            """
+    }
+
+    /// The run's choice of at most `cap` samples per identity among `indices` (its validation and
+    /// test sets; `alaverify score` makes the same choice to reproduce them).
+    public static func capped(_ indices: [Int], identities: [Int32], cap: Int, seed: UInt64) -> [Int] {
+        var rng = SeededGenerator(seed: seed, stream: 0x5A11)
+        return samplesCappedPerIdentity(indices, identities: identities, cap: cap, using: &rng)
+    }
+
+    /// The number of training identities (classes of a margin softmax).
+    public var trainClasses: Int { Set(trainLabels).count }
 
     /// The run's streaming totals so far, all children together (nil when the train split is in memory).
     public var streamStats: DataStreamStats? {

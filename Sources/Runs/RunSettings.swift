@@ -6,6 +6,7 @@ public enum RunSetting: String, Sendable, CaseIterable {
     case target, split, steps, interval, checkpointInterval, children, learningRate, warmupSteps
     case identitiesPerBatch, samplesPerIdentity, width, embedding, bins, rewardBand
     case validationSamplesPerIdentity, testSamplesPerIdentity, initialParameters, lossControl, policy
+    case batchSize, blocks, tailFraction
 }
 
 /// Settings that cannot work together or with the data (exit 64), e.g. a step count of zero or
@@ -57,5 +58,11 @@ extension RunConfig {
         }
         try require(c.rewardBand >= 1) { "\($0(.rewardBand)) must be >= 1" }
         try require(c.bins >= 1 && c.bins <= 64) { "\($0(.bins)) must lie in 1...64" }
+        try require((c.batchSize ?? 8) >= 2 && (c.batchSize ?? 8) <= 4096) { "\($0(.batchSize)) must lie in 2...4096, got \(c.batchSize ?? 0)" }
+        try require((c.blocks ?? 1) >= 1 && (c.blocks ?? 1) <= 8) { "\($0(.blocks)) must lie in 1...8, got \(c.blocks ?? 0)" }
+        try require(c.tailFraction.map { $0 > 0 && $0 <= 1 } ?? true) { "\($0(.tailFraction)) must lie in (0, 1]" }
+        try require(c.lossFamily.needsPairs || c.batchSampling == .shuffled) { _ in
+            "a margin softmax trains on shuffled batches (P x K batches are for the pairwise loss)"
+        }
     }
 }

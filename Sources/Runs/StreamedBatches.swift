@@ -16,15 +16,16 @@ struct StreamedBatch: Sendable {
     var readSeconds: Double
 }
 
-/// P x K batches of a samples file's rows, drawn exactly as `PKSampler` draws them from memory
-/// (same classes, same generator: same rows, labels and pixels) but read from the file per batch
-/// on a background thread, up to `depth` batches ahead of the trainer.
+/// Batches of a samples file's rows, drawn exactly as the in-memory samplers draw them (`PKSampler`
+/// for P x K, `ShuffledSampler` for shuffled epochs: same index sampler, same rows, labels and
+/// pixels) but read from the file per batch on a background thread, up to `depth` batches ahead
+/// of the trainer.
 ///
 /// Memory is bounded by `depth + 1` batches plus the reader's chunk cache, not by the file.
 /// `state` is the sampler's state after the last batch the trainer *consumed*, never what the
 /// prefetch thread has drawn ahead, so a checkpoint resumes exactly; `restore` drops the batches
 /// drawn ahead and restarts the prefetch from the restored state on the next batch.
-public final class StreamedPKSource: BatchSource {
+public final class StreamedBatchSource: BatchSource {
     /// Batches kept ready ahead of the trainer.
     public let depth: Int
     public let sampleShape: Shape
@@ -33,20 +34,20 @@ public final class StreamedPKSource: BatchSource {
     private let fileRows: [Int]
     private let read: @Sendable ([Int]) throws(DataError) -> [UInt8]
     /// The sampler at the last consumed batch.
-    private var sampler: PKIndexSampler
+    private var sampler: any BatchIndexSampling
     private var prefetcher: BatchPrefetcher<StreamedBatch>?
     private var failure: DataError?
     private var earlierStall = 0.0
     private var consumed = DataStreamStats()
 
     /// Streams `rows` of `reader`'s file (the train split's file rows; `labels` their identities),
-    /// P x K per batch with the generator seeded by `seed`. Children may share one reader.
+    /// in the batches `sampler` draws over the split's rows (with dense labels of `labels`).
+    /// Children may share one reader.
     ///
     /// Every read also checks that the file's size and modification time are those it had here:
     /// a file replaced or truncated during the run is a `DataError`, not a silent mix of two data sets.
     public convenience init(
-        reader: ImageRowReader, rows: [Int], labels: [Int32], identitiesPerBatch p: Int, samplesPerIdentity k: Int,
-        seed: UInt64, depth: Int = 3
+        reader: ImageRowReader, rows: [Int], labels: [Int32], sampler: any BatchIndexSampling, depth: Int = 3
     ) throws(RunError) {
         let samples = reader.file
         guard case .images(let h, let w, 1) = samples.kind, samples.layout == .samples else {
@@ -54,10 +55,8 @@ public final class StreamedPKSource: BatchSource {
         }
         let path = samples.path
         let fingerprint = Self.fingerprint(path)
-        try self.init(
-            file: path, rows: rows, labels: labels, height: h, width: w, identitiesPerBatch: p, samplesPerIdentity: k, seed: seed,
-            depth: depth
-        ) { (fileRows: [Int]) throws(DataError) -> [UInt8] in
+        try self.init(file: path, rows: rows, labels: labels, height: h, width: w, sampler: sampler, depth: depth) {
+            (fileRows: [Int]) throws(DataError) -> [UInt8] in
             guard Self.fingerprint(path) == fingerprint else {
                 throw DataError(file: path, "changed during the run (its size or modification time differs from when training started); the streamed batches would mix two data sets")
             }
@@ -67,20 +66,42 @@ public final class StreamedPKSource: BatchSource {
 
     /// Streams with `read`, which returns the uint8 pixels of the given file rows in order.
     init(
-        file: String, rows: [Int], labels: [Int32], height: Int, width: Int, identitiesPerBatch p: Int, samplesPerIdentity k: Int,
-        seed: UInt64, depth: Int = 3, read: @escaping @Sendable ([Int]) throws(DataError) -> [UInt8]
+        file: String, rows: [Int], labels: [Int32], height: Int, width: Int, sampler: any BatchIndexSampling, depth: Int = 3,
+        read: @escaping @Sendable ([Int]) throws(DataError) -> [UInt8]
     ) throws(RunError) {
         guard rows.count == labels.count else { throw .usage("\(rows.count) rows but \(labels.count) labels") }
-        do {
-            let dense = try DenseLabels(labels)
-            sampler = try PKIndexSampler(
-                classes: dense.classes, classCount: dense.identities.count, identitiesPerBatch: p, samplesPerIdentity: k, seed: seed)
-        } catch { throw .usage(error.description) }
+        self.sampler = sampler
         self.file = file
         self.depth = max(1, depth)
         sampleShape = Shape(1, height, width)
         fileRows = rows
         self.read = read
+    }
+
+    /// P x K batches (`PKSampler`'s draws) of `rows` of `reader`'s file.
+    public convenience init(
+        reader: ImageRowReader, rows: [Int], labels: [Int32], identitiesPerBatch p: Int, samplesPerIdentity k: Int,
+        seed: UInt64, depth: Int = 3
+    ) throws(RunError) {
+        try self.init(reader: reader, rows: rows, labels: labels, sampler: try Self.pk(labels, p, k, seed), depth: depth)
+    }
+
+    /// P x K batches read with `read`.
+    convenience init(
+        file: String, rows: [Int], labels: [Int32], height: Int, width: Int, identitiesPerBatch p: Int, samplesPerIdentity k: Int,
+        seed: UInt64, depth: Int = 3, read: @escaping @Sendable ([Int]) throws(DataError) -> [UInt8]
+    ) throws(RunError) {
+        try self.init(file: file, rows: rows, labels: labels, height: height, width: width, sampler: try Self.pk(labels, p, k, seed),
+                      depth: depth, read: read)
+    }
+
+    /// The P x K index sampler over rows with identities `labels` (dense classes as `ImageSet`'s).
+    static func pk(_ labels: [Int32], _ p: Int, _ k: Int, _ seed: UInt64) throws(RunError) -> PKIndexSampler {
+        do {
+            let dense = try DenseLabels(labels)
+            return try PKIndexSampler(
+                classes: dense.classes, classCount: dense.identities.count, identitiesPerBatch: p, samplesPerIdentity: k, seed: seed)
+        } catch { throw .usage(error.description) }
     }
 
     deinit { prefetcher?.cancel() }
@@ -146,7 +167,7 @@ public final class StreamedPKSource: BatchSource {
 
     /// The sampler and reader of one prefetch thread (used by that thread only).
     final class Drawer: @unchecked Sendable {
-        var sampler: PKIndexSampler
+        var sampler: any BatchIndexSampling
         let fileRows: [Int]
         let pixelsPerRow: Int
         let file: String
@@ -154,7 +175,7 @@ public final class StreamedPKSource: BatchSource {
         private var rows: [Int] = []
         private var labels: [Int32] = []
 
-        init(sampler: PKIndexSampler, fileRows: [Int], pixelsPerRow: Int, file: String,
+        init(sampler: any BatchIndexSampling, fileRows: [Int], pixelsPerRow: Int, file: String,
              read: @escaping @Sendable ([Int]) throws(DataError) -> [UInt8]) {
             self.sampler = sampler
             self.fileRows = fileRows

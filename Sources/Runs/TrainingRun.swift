@@ -91,7 +91,7 @@ public final class TrainingRun {
         let seed = config.seed &+ UInt64(c) &* 1000
         do {
             let model = try config.network.build(config, seed: seed)
-            let loss = config.lossFamily.make(config)
+            let loss = config.lossFamily.make(config, classes: data.trainClasses, seed: seed)
             var phi = loss.phi
             for (name, value) in config.initialParameters {
                 guard let k = loss.parameterValues.index(of: name) else {
@@ -169,10 +169,13 @@ public final class TrainingRun {
         do { try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true) } catch {
             throw RunError.usage("\(directory.path): cannot write: \(error.localizedDescription)")
         }
-        if !resuming { try AtomicFile.write(try config.json(), to: directory.config) }
+        if !resuming {
+            try AtomicFile.write(try config.json(), to: directory.config)
+            try AtomicFile.write(data.splitDocument(checksum: config.dataChecksum), to: directory.split)
+        }
         let resumedStep = resuming ? try resume() : nil
         let history = try HistoryFile(path: directory.history, keepingUpTo: resumedStep)
-        log("training \(config.children) \(config.network.rawValue.uppercased()) child model(s), \(config.lossControl == .ala ? "ALA" : "fixed") loss, target \(config.target), \(config.steps) steps of \(config.identitiesPerBatch)x\(config.samplesPerIdentity); \(data.summary)")
+        log("training \(config.children) \(config.network.rawValue.uppercased()) child model(s), \(config.lossControl == .ala ? "ALA" : "fixed") loss, target \(config.target), \(config.steps) steps of \(config.batchDescription), \(config.lossFamily) loss; \(data.summary)")
         log("compute: \(Compute.summary); results do not depend on the thread count")
         let outcome: RunOutcome
         do {

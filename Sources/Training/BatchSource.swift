@@ -81,13 +81,27 @@ public struct DenseLabels: Sendable, Equatable {
     }
 }
 
+/// The index half of a batch sampler: which rows (and dense labels) make the next batch, with a
+/// state that restores the position exactly. In-memory and streamed batch sources draw through
+/// it, so both give the same batches.
+public protocol BatchIndexSampling: Sendable {
+    /// Rows per batch.
+    var batchSize: Int { get }
+    /// Draws the next batch's rows and their dense labels.
+    mutating func next(rows: inout [Int], labels: inout [Int32])
+    /// The sampler's position.
+    var state: [UInt64] { get }
+    /// Continues from a saved `state`.
+    mutating func restore(_ state: [UInt64]) throws(TrainingError)
+}
+
 /// The index half of P x K sampling: which rows (and dense labels) make the next batch.
 ///
 /// Identities are drawn uniformly without replacement within a batch; samples of an identity
 /// without replacement when it has at least K, otherwise with replacement. The only state is
 /// one SplitMix64 generator, so two samplers with the same classes and state draw the same rows
 /// whether the pixels sit in memory (`PKSampler`) or are read per batch from a file.
-public struct PKIndexSampler: Sendable {
+public struct PKIndexSampler: BatchIndexSampling {
     /// Identities per batch (P).
     public let identitiesPerBatch: Int
     /// Samples per identity (K).
@@ -232,7 +246,7 @@ public struct FeaturePKSampler: BatchSource {
 /// `batchSize` rows at a time (a last partial batch of an epoch is dropped), for losses that need
 /// no pairs in a batch (a margin softmax). Epoch e's order is a Fisher-Yates shuffle drawn from
 /// stream e of the seed, so the state is just (seed, epoch, position).
-public struct ShuffledIndexSampler: Sendable {
+public struct ShuffledIndexSampler: BatchIndexSampling {
     /// Rows per batch.
     public let batchSize: Int
     private let classes: [Int32]
@@ -285,9 +299,11 @@ public struct ShuffledIndexSampler: Sendable {
         guard state.count == 3, state[0] == seed, state[2] <= UInt64(order.count) else {
             throw .stateMismatch("shuffled sampler state \(state) does not fit this sampler (seed \(seed), \(order.count) rows)")
         }
-        epoch = state[1]
         position = Int(state[2])
-        shuffle()
+        if state[1] != epoch {
+            epoch = state[1]
+            shuffle()
+        }
     }
 }
 

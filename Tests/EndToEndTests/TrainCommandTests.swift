@@ -12,7 +12,7 @@ struct TrainCommandTests {
     func runDirectory() throws {
         let dir = try straightRun.get()
         let names = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
-        #expect(names == ["config.json", "history.jsonl", "checkpoint.h5", "model.h5", "policy.h5", "scores.h5"])
+        #expect(names == ["config.json", "split.json", "history.jsonl", "checkpoint.h5", "model.h5", "policy.h5", "scores.h5"])
         let config = try RunConfig.read(try Data(contentsOf: dir.appendingPathComponent("config.json")))
         #expect(config.steps == 8 && config.interval == 4 && config.children == 2 && config.width == 4 && config.embedding == 16)
         #expect(config.lossControl == .ala && config.target == .frrAtFAR(1e-3) && config.warmupSteps == 0)

@@ -157,7 +157,7 @@ struct HistoryRecordTests {
         let run = RunDirectory("runs/a")
         #expect([run.config, run.history, run.checkpoint, run.model, run.policy, run.scores]
             == ["runs/a/config.json", "runs/a/history.jsonl", "runs/a/checkpoint.h5", "runs/a/model.h5", "runs/a/policy.h5", "runs/a/scores.h5"])
-        #expect(RunDirectory.fileNames(withPolicy: false) == ["config.json", "history.jsonl", "checkpoint.h5", "model.h5", "scores.h5"])
+        #expect(RunDirectory.fileNames(withPolicy: false) == ["config.json", "split.json", "history.jsonl", "checkpoint.h5", "model.h5", "scores.h5"])
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("alaverify-rundir-\(UUID().uuidString)").path
         let folder = RunDirectory(dir)
         #expect(folder.isEmpty && !RunDirectory.isFolder(dir) && folder.scoreFile == nil)

@@ -45,7 +45,7 @@ struct StreamedBatchesTests {
         let split = try fixtureTrainSplit(file)
         let images = try ImageSet(pixels: try file.readImages(indices: split.rows), labels: split.labels)
         var memory = try PKSampler(data: images, identitiesPerBatch: p, samplesPerIdentity: k, seed: seed)
-        let streamed = try StreamedPKSource(
+        let streamed = try StreamedBatchSource(
             reader: try ImageRowReader(file), rows: split.rows, labels: split.labels, identitiesPerBatch: p, samplesPerIdentity: k, seed: seed, depth: 3)
         #expect(streamed.sampleShape == memory.sampleShape)
         var a = Batch(), b = Batch()
@@ -71,7 +71,7 @@ struct StreamedBatchesTests {
         let split = try fixtureTrainSplit(file)
         let images = try ImageSet(pixels: try file.readImages(indices: split.rows), labels: split.labels)
         var memory = try PKSampler(data: images, identitiesPerBatch: 8, samplesPerIdentity: 4, seed: 5)
-        let streamed = try StreamedPKSource(
+        let streamed = try StreamedBatchSource(
             reader: try ImageRowReader(file), rows: split.rows, labels: split.labels, identitiesPerBatch: 8, samplesPerIdentity: 4, seed: 5)
         var a = Batch(), b = Batch()
         for _ in 0..<10 { try streamed.next(into: &b) }
@@ -93,7 +93,7 @@ struct StreamedBatchesTests {
         let failure = DataError(file: "data.h5", location: "/samples/images", "read failed")
         let calls = LockedCount()
         let labels: [Int32] = (0..<40).map { Int32($0 / 10) }
-        let streamed = try StreamedPKSource(
+        let streamed = try StreamedBatchSource(
             file: "data.h5", rows: Array(0..<40), labels: labels, height: 2, width: 2, identitiesPerBatch: 2,
             samplesPerIdentity: 2, seed: 1, depth: 2
         ) { (rows: [Int]) throws(DataError) -> [UInt8] in
@@ -115,7 +115,7 @@ struct StreamedBatchesTests {
         defer { try? FileManager.default.removeItem(at: copy.directory) }
         let file = try SamplesFile(path: copy.path)
         let split = try fixtureTrainSplit(file)
-        let streamed = try StreamedPKSource(
+        let streamed = try StreamedBatchSource(
             reader: try ImageRowReader(file), rows: split.rows, labels: split.labels, identitiesPerBatch: 16, samplesPerIdentity: 8, seed: 3, depth: 2)
         var batch = Batch()
         try streamed.next(into: &batch)
