@@ -7,7 +7,7 @@ import SampleData
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Summarise and validate a samples file (HDF5) or a score file (HDF5, CSV/TSV, bob).",
+        abstract: "Summarise and validate a samples file (HDF5) or a score file (HDF5, CSV/TSV, bob, NumPy).",
         discussion: """
             Samples files: format and version, datasets with shapes, dtypes and chunks, N and K, the \
             samples-per-identity histogram, genuine/impostor counts for all pairs and the explicit \

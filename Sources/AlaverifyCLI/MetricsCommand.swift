@@ -11,8 +11,9 @@ struct MetricsCommand: ParsableCommand {
         commandName: "metrics",
         abstract: "Exact ROC/DET metrics of score files: EER, AUC, AP and operating points with intervals.",
         discussion: """
-            Reads CSV/TSV (header with label and score, optional left_id,right_id), bob 4/5-column \
-            and HDF5 alaverify-scores files. Prints one block per file; --json writes SPEC's \
+            Reads CSV/TSV (header with label and score, optional left_id,right_id), bob 4/5-column, \
+            HDF5 alaverify-scores and NumPy (.npz: scores, labels, optional left_id, right_id; .npy: a \
+            structured array with fields score and label) files. Prints one block per file; --json writes SPEC's \
             metrics JSON (use - for stdout).
 
             Examples:

@@ -14,7 +14,7 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "DET, ROC and score-histogram PNGs with summary.md and metrics.json for score files or run folders.",
         discussion: """
-            Each input is a score file (CSV/TSV/bob/HDF5, as for 'metrics') or a run folder holding \
+            Each input is a score file (CSV/TSV/bob/HDF5/NumPy, as for 'metrics') or a run folder holding \
             scores.h5, scores.csv or scores.tsv. Writes into DIR: det.png, roc.png, \
             hist-<k>-<name>.png per system, metrics.json (SPEC section 3) and summary.md. Every PNG \
             carries tEXt metadata (tool version, command, sha256 of the inputs, the metrics shown); \

@@ -17,7 +17,9 @@ struct ScoreCommand: ParsableCommand {
             identities); --split all scores every sample. With --templates K, each identity's samples \
             are grouped (seeded) into templates of K, compared by the mean of their unit-norm \
             embeddings. Pairs are streamed to the file block by block. Output: HDF5 alaverify-scores \
-            v1 with comparison identities (enables the subject bootstrap in metrics/report/gate).
+            v1, or NumPy for a name ending in .npz (float32 scores, uint8 labels, int32 left_id and \
+            right_id: numpy.load(F)['scores']), with comparison identities (enable the subject \
+            bootstrap in metrics/report/gate).
             """)
 
     @Option(help: "A run folder of alaverify train (its model.h5), a model.h5, or a checkpoint.h5 (with --child).")
@@ -41,7 +43,7 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "Seed of the template grouping and the per-identity sample choice.")
     var seed: UInt64 = 0
 
-    @Option(help: "Output scores file (.h5).")
+    @Option(help: "Output scores file: .h5 (HDF5 alaverify-scores v1) or .npz (NumPy).")
     var out: String
 
     func run() throws {
@@ -49,6 +51,9 @@ struct ScoreCommand: ParsableCommand {
             throw UsageError("--split must be train, validation, test or all, got '\(split)'")
         }
         if let templates, templates < 1 { throw UsageError("--templates must be at least 1") }
+        if (out as NSString).pathExtension.lowercased() == "npy" {
+            throw UsageError("--out \(out): an .npy holds one array; name an .npz (NumPy arrays scores, labels, left_id, right_id) or an .h5 file")
+        }
         try requireWritableOutput(out, "--out")
         let trained = try TrainedModel(path: RunDirectory.isFolder(model) ? RunDirectory(model).model : model, child: child)
         let dataPath = data ?? trained.config.data

@@ -44,8 +44,8 @@ public final class TrainedModel {
     }
 }
 
-/// Writes all pairs (i < j) of unit-norm embeddings into an `alaverify-scores` v1 file, in pair
-/// order, block by block of the pair matrix (`PairBlocks`), so that the scores are never all in
+/// Writes all pairs (i < j) of unit-norm embeddings into a score file (`alaverify-scores` v1, or
+/// NumPy `.npz` for a path ending in `.npz`), in pair order, block by block of the pair matrix (`PairBlocks`), so that the scores are never all in
 /// memory: `alaverify score` and a run's `scores.h5` go through here and agree bit for bit.
 /// - Complexity: O(n^2 * dimension) time; O(`PairBlocks.tile` * n) memory.
 public func writeAllPairScores(
@@ -54,7 +54,7 @@ public func writeAllPairScores(
     let n = labels.count
     let total = n * (n - 1) / 2
     guard total > 0 else { throw DataError(file: path, "fewer than two samples to compare") }
-    let writer = try ScoresHDF5.StreamWriter(path: path, count: total)
+    let writer = try ScoreFiles.streamWriter(path: path, count: total)
     var s = [Float](), l = [UInt8](), a = [Int32](), b = [Int32]()
     do {
         try embeddings.withUnsafeBufferPointer { e in

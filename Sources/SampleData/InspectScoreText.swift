@@ -1,10 +1,10 @@
 import Foundation
 import ScoreMetrics
 
-/// Inspects any file `inspect` accepts: HDF5 samples and scores files, and CSV/TSV/bob score files.
+/// Inspects any file `inspect` accepts: HDF5 samples and scores files, and CSV/TSV/bob/NumPy score files.
 ///
 /// HDF5 files (by signature, or `format: .hdf5`) go to `inspectReport(path:)`; text score files
-/// are parsed with `ScoreFiles.read` and summarised the same way as HDF5 scores files: counts,
+/// and NumPy files are parsed with `ScoreFiles.read` and summarised the same way as HDF5 scores files: counts,
 /// score ranges in the file's own units, identity pairs and the rule-of-3 floor.
 public func inspectReport(path: String, format: ScoreFileFormat) throws(DataError) -> InspectReport {
     let resolved = format == .auto ? try ScoreFiles.sniff(path: path) : format

@@ -5,7 +5,8 @@ public struct NamedScoreSet: Sendable {
     /// The scores; identity numbers index `identityNames` when it is present.
     public var scores: AnyScoreSet
     /// The identity name of each identity number (text layouts number names in order of first
-    /// appearance); nil when the file stores identity numbers themselves (HDF5), or none.
+    /// appearance, NumPy files when their identities are strings or exceed int32); nil when the
+    /// file stores identity numbers themselves (HDF5, NumPy integers), or none.
     public var identityNames: [String]?
 
     /// Creates a named score set.
@@ -31,6 +32,8 @@ extension ScoreFiles {
             var names = [String](repeating: "", count: parser.identityIndex.count)
             for (name, id) in parser.identityIndex { names[Int(id)] = name }
             return NamedScoreSet(scores: set, identityNames: names)
+        case .npy, .npz:
+            return try ScoresNumPy.read(path: path, format: resolved, polarity: polarity)
         default:
             return NamedScoreSet(scores: try read(path: path, format: resolved, polarity: polarity), identityNames: nil)
         }

@@ -15,6 +15,10 @@ public enum ScoreFileFormat: String, Sendable, CaseIterable {
     case bob5
     /// HDF5 `alaverify-scores` v1.
     case hdf5
+    /// NumPy `.npy`: a structured array (fields `score`, `label`), or the arrays saved one after another.
+    case npy
+    /// NumPy `.npz`: arrays `scores`, `labels`, optional `left_id`, `right_id`.
+    case npz
 }
 
 /// Reads score files of every SPEC layout into a score set.
@@ -30,6 +34,8 @@ public enum ScoreFiles {
         switch resolved {
         case .hdf5:
             return try ScoresHDF5.read(path: path, polarity: polarity)
+        case .npy, .npz:
+            return try ScoresNumPy.read(path: path, format: resolved, polarity: polarity).scores
         case .csv, .tsv, .bob4, .bob5:
             var parser = TextScoreParser(path: path, format: resolved)
             try parser.parseFile()
@@ -39,14 +45,17 @@ public enum ScoreFiles {
         }
     }
 
-    /// Picks the format from the extension, the HDF5 signature, or the first line.
+    /// Picks the format from the HDF5, NumPy or ZIP signature, the extension, or the first line.
     public static func sniff(path: String) throws(DataError) -> ScoreFileFormat {
         try requireReadableFile(path)
         guard let handle = FileHandle(forReadingAtPath: path) else { throw DataError(file: path, "cannot be read") }
         defer { try? handle.close() }
         let head = (try? handle.read(upToCount: 65536)) ?? Data()
         if head.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) { return .hdf5 }
+        if head.starts(with: [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]) { return .npy }
         let ext = (path as NSString).pathExtension.lowercased()
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) || ext == "npz" { return .npz }
+        if ext == "npy" { return .npy }
         if ext == "h5" || ext == "hdf5" { return .hdf5 }
         if ext == "csv" { return .csv }
         if ext == "tsv" { return .tsv }
@@ -64,7 +73,7 @@ public enum ScoreFiles {
         if fields == 5 { return .bob5 }
         throw DataError(
             file: path, location: "line 1",
-            "cannot tell the format: expected a header naming label and score (CSV/TSV) or 4/5 whitespace-separated columns (bob); name the format explicitly")
+            "cannot tell the format: expected a header naming label and score (CSV/TSV), 4/5 whitespace-separated columns (bob), or an HDF5 or NumPy file; name the format explicitly")
     }
 }
 
