@@ -148,7 +148,7 @@ struct NumPyScoresTests {
     func badInput(_ bad: BadFile) throws {
         let dir = TemporaryDirectory()
         let path = dir.file(bad.name)
-        FileManager.default.createFile(atPath: path, contents: Data(bad.bytes()))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bad.bytes())))
         let error = dataError { _ = try ScoreFiles.read(path: path) }
         let message = try #require(error?.description, "expected a DataError")
         #expect(message.hasPrefix(dir.path + "/" + bad.message), "\(message)")
