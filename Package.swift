@@ -16,6 +16,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // The ONNX export's message types (its generated code is committed; no build plugin).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System libraries: module map + shim.h only, located through pkg-config.
@@ -47,6 +49,12 @@ let package = Package(
             "AlaverifyBase", "ScoreMetrics", "SampleData", "Training", "LossAlignment", "RunRecords",
         ]),
 
+        // A trained embedding network as an ONNX model. onnx.pb.swift is generated once from onnx.proto
+        // (scripts/generate_onnx_swift.sh) and committed.
+        .target(name: "ONNXExport", dependencies: [
+            "AlaverifyBase", "Training", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+
         // Protocol files (YAML) and CI gates against baselines.
         .target(name: "Protocols", dependencies: [
             "AlaverifyBase", "ScoreMetrics", "SampleData", .product(name: "Yams", package: "Yams"),
@@ -59,7 +67,7 @@ let package = Package(
 
         .target(name: "AlaverifyCLI", dependencies: [
             "AlaverifyBase", "ScoreMetrics", "SampleData", "Protocols", "Reports", "Training", "LossAlignment", "RunRecords",
-            "Runs", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Runs", "ONNXExport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "alaverify", dependencies: ["AlaverifyCLI"]),
 
@@ -73,6 +81,9 @@ let package = Package(
         .testTarget(name: "RunRecordsTests", dependencies: ["RunRecords", "ScoreMetrics", "AlaverifyBase", "TestSupport"]),
         .testTarget(name: "RunsTests", dependencies: ["Runs", "RunRecords", "LossAlignment", "Training", "SampleData", "ScoreMetrics", "AlaverifyBase"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ScoreMetrics", "AlaverifyBase"]),
+        .testTarget(name: "ONNXExportTests", dependencies: [
+            "ONNXExport", "Training", "AlaverifyBase", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         // Every test that runs the built binary (ALAVERIFY_BIN, else the one beside the tests).
         .testTarget(name: "EndToEndTests", dependencies: [
             "alaverify", "SampleData", "Runs", "RunRecords", "Training", "ScoreMetrics", "AlaverifyBase", "TestSupport",

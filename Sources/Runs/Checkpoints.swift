@@ -81,6 +81,10 @@ public enum RunFiles {
             let found = (try? file.stringAttribute("format")).flatMap { $0 } ?? "none"
             throw DataError(file: path, "not an \(formats.joined(separator: " or ")) file (format attribute: \(found))")
         }
+        let version = try file.integerAttribute("format_version")
+        guard version == 1 else {
+            throw DataError(file: path, "\(format) format_version \(version.map(String.init) ?? "missing") is not supported (expected 1: a file of another alaverify version)")
+        }
         let children = Int(try file.integerAttribute("children") ?? 0)
         guard children >= 0 && children < 10_000 else { throw DataError(file: path, "implausible child count \(children)") }
         var documents: [String: String] = [:]
