@@ -20,6 +20,11 @@ struct ReportCommand: ParsableCommand {
             carries tEXt metadata (tool version, command, sha256 of the inputs, the metrics shown); \
             equal input gives byte-identical files. Files are written to a temporary name and renamed.
 
+            With two or more inputs, every system after the first is compared with the first at each \
+            operating point: the difference and its paired subject-bootstrap interval (both thresholds \
+            re-derived on the same resampled identities; --replicates, --level, --seed), printed and \
+            written to summary.md. The systems must share identities (e.g. two runs' test splits).
+
             A run folder with a history.jsonl (from 'alaverify train') also gets, per run k: \
             train-<k>-<name>-target.png (the validation target and the training loss over steps, \
             best step marked), train-<k>-<name>-parameters.png (the loss parameters the run used: \
@@ -73,6 +78,9 @@ struct ReportCommand: ParsableCommand {
         let files = try inputs.map(scoreFile(for:))
         let digests = InputDigests(files.map(\.path))
         var timer = PhaseTimer()
+        // Two or more systems: the differences from the first at each operating point (paired
+        // subject bootstrap, with the intervals' replicates; not with --ci none or wilson).
+        var compared = [(name: String, scores: AnyScoreSet)]()
         // Histories first: a malformed one fails the command before any score is evaluated.
         var histories = [(path: String, index: Int, history: TrainingHistory)]()
         for k in inputs.indices {
@@ -101,7 +109,12 @@ struct ReportCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("alaverify: warning: \(path): \(p.metric) \(why)\n".utf8))
             }
             series.append(s)
+            if inputs.count > 1 && (options.interval == .auto || options.interval == .bootstrap) { compared.append((s.name, set)) }
         }
+        let differences = SystemDifference.compute(
+            compared, metrics: options.metrics, rule: options.rule, level: options.level, replicates: options.replicates,
+            seed: options.seed)
+        timer.lap("paired differences")
         for (k, file) in files.enumerated() {
             switch digests.result(k) {
             case .success(let digest):
@@ -118,7 +131,7 @@ struct ReportCommand: ParsableCommand {
         let command = (["alaverify"] + CommandLine.arguments.dropFirst().map(shellQuoted)).joined(separator: " ")
         timer.lap("wait for the input checksums")
         let report = try Report.build(
-            series: series, axes: axes, training: training,
+            series: series, axes: axes, training: training, differences: differences,
             provenance: ReportProvenance(version: alaverifyVersion, command: command, inputs: provenance))
         timer.lap("render and encode")
         for file in report.files {
@@ -126,6 +139,7 @@ struct ReportCommand: ParsableCommand {
             try AtomicFile.write(file.bytes, to: path)
             print(path)
         }
+        for d in differences { print(d.line) }
         timer.lap("write")
     }
 

@@ -21,13 +21,16 @@ public struct DETPlot: ReportFigure {
     public var layout: PlotLayout
     /// The range and transform of both axes.
     public var axis: RateAxis
+    /// The differences from the first system, listed in the legend (with their intervals).
+    public var differences: [SystemDifference]
 
     /// Creates the plot and chooses its range from the data.
-    public init(series: [PlotSeries], axes: DETAxes = .probit, layout: PlotLayout = .square) {
+    public init(series: [PlotSeries], axes: DETAxes = .probit, layout: PlotLayout = .square, differences: [SystemDifference] = []) {
         self.series = series
         self.axes = axes
         self.layout = layout
         self.axis = DETPlot.range(series, axes: axes)
+        self.differences = differences
     }
 
     public var fileName: String { "det.png" }
@@ -228,6 +231,17 @@ public struct DETPlot: ReportFigure {
                 }
             }
             legend.line("nG \(grouped(m.genuineCount)) · nI \(grouped(m.impostorCount))", color: Color(hex: 0x666666))
+            legend.gap()
+        }
+        let shown = differences.filter { $0.interval != nil }
+        if !shown.isEmpty, legend.fits(lines: 2 * shown.count + 1, reserve: 6) {
+            legend.heading("difference (paired bootstrap)", color: .axis)
+            for d in shown {
+                guard let diff = d.difference, let ci = d.interval else { continue }
+                legend.line("\(d.system) − \(d.reference), \(d.metric): \(String(format: "%+.1f", diff * 100)) pts")
+                legend.line("CI [\(String(format: "%+.1f", ci.lower * 100)), \(String(format: "%+.1f", ci.upper * 100))]\(d.resolved == true ? "" : ": 0 inside")",
+                            color: Color(hex: 0x666666), indent: 48)
+            }
             legend.gap()
         }
         legend.gap(4)

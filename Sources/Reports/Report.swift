@@ -42,9 +42,10 @@ public struct Report: Sendable {
     /// File names (no folders) and contents, in writing order.
     public var files: [(name: String, bytes: [UInt8])]
 
-    /// The figures of a report: DET, ROC, then one histogram per system.
-    public static func figures(_ series: [PlotSeries], axes: DETAxes) -> [any ReportFigure] {
-        var out: [any ReportFigure] = [DETPlot(series: series, axes: axes), ROCPlot(series: series)]
+    /// The figures of a report: DET (with the differences from the first system in its legend),
+    /// ROC, then one histogram per system.
+    public static func figures(_ series: [PlotSeries], axes: DETAxes, differences: [SystemDifference] = []) -> [any ReportFigure] {
+        var out: [any ReportFigure] = [DETPlot(series: series, axes: axes, differences: differences), ROCPlot(series: series)]
         for (k, s) in series.enumerated() { out.append(HistogramPlot(series: s, index: k)) }
         return out
     }
@@ -63,10 +64,11 @@ public struct Report: Sendable {
     /// Renders every figure and writes the texts; equal input gives equal bytes. `training`
     /// adds the figures and a summary section of each training run whose history is known.
     public static func build(
-        series: [PlotSeries], axes: DETAxes, training: [TrainingRunHistory] = [], provenance: ReportProvenance
+        series: [PlotSeries], axes: DETAxes, training: [TrainingRunHistory] = [], differences: [SystemDifference] = [],
+        provenance: ReportProvenance
     ) throws(ReportError) -> Report {
         var files = [(name: String, bytes: [UInt8])]()
-        let figures = figures(series, axes: axes)
+        let figures = figures(series, axes: axes, differences: differences)
         let runs = training.map { ($0, trainingFigures($0.history, run: $0.name, index: $0.index)) }
         for figure in figures + runs.flatMap(\.1) {
             let image = try figure.render()
@@ -74,15 +76,17 @@ public struct Report: Sendable {
         }
         let named = series.map { NamedMetrics(name: $0.name, source: $0.source, metrics: $0.metrics) }
         files.append(("metrics.json", Array((MetricsJSON.document(named).serialized() + "\n").utf8)))
-        files.append(("summary.md", Array(summary(series, figures: figures, axes: axes, training: runs, provenance: provenance).utf8)))
+        files.append(("summary.md", Array(summary(series, figures: figures, axes: axes, training: runs, differences: differences, provenance: provenance).utf8)))
         return Report(files: files)
     }
 
-    /// The Markdown summary: one row per system, one column per metric, then the figures, then
-    /// per training run its best validation, final loss parameters and figures.
+    /// The Markdown summary: one row per system, one column per metric, the differences from the
+    /// first system, then the figures, then per training run its best validation, final loss
+    /// parameters and figures.
     public static func summary(
         _ series: [PlotSeries], figures: [any ReportFigure], axes: DETAxes,
-        training: [(TrainingRunHistory, [any ReportFigure])] = [], provenance: ReportProvenance
+        training: [(TrainingRunHistory, [any ReportFigure])] = [], differences: [SystemDifference] = [],
+        provenance: ReportProvenance
     ) -> String {
         var metrics = [Metric]()
         for s in series { for p in s.metrics.operatingPoints where !metrics.contains(p.metric) { metrics.append(p.metric) } }
@@ -134,6 +138,10 @@ public struct Report: Sendable {
         if !methods.isEmpty { out += " Brackets: \(Int((level * 100).rounded()))% CI (\(methods.joined(separator: "; ")))." }
         out += " n.e. = not estimable.\n\n"
         if !notes.isEmpty { out += "**Not estimable or unreachable:**\n\n" + notes.joined(separator: "\n") + "\n\n" }
+        if !differences.isEmpty {
+            out += "**Differences from \(markdownCell(differences[0].reference))** (each system's value minus the first's; paired subject bootstrap: both thresholds re-derived on the same resampled identities):\n\n"
+            out += differences.map { "- " + markdownCell($0.line) }.joined(separator: "\n") + "\n\n"
+        }
         for f in figures { out += "![\(f.title)](\(f.fileName))\n\n" }
         for (run, runFigures) in training { out += trainingSection(run, figures: runFigures) }
         out += "<details><summary>Inputs and command</summary>\n\n"

@@ -262,3 +262,19 @@ extension ConfidenceInterval {
         ConfidenceInterval(lower: lower, upper: upper, level: level, method: method, replicates: replicates)
     }
 }
+
+extension PairedReplicates {
+    /// The candidate's value minus the baseline's on the full data.
+    public var difference: Double { candidate - baseline }
+
+    /// The percentile interval at `level` of (candidate - baseline) over the replicates: the
+    /// difference is resolved at that level when the interval excludes 0.
+    /// - Complexity: O(B log B) for B replicates.
+    public func differenceInterval(level: Double = 0.95) -> ConfidenceInterval {
+        let alpha = (1 - level) / 2
+        let sorted = pairs.map { $0.candidate - $0.baseline }.sorted()
+        return ConfidenceInterval(
+            lower: quantile(sorted, alpha), upper: quantile(sorted, 1 - alpha), level: level, method: "paired-bootstrap-subjects",
+            replicates: requested)
+    }
+}
