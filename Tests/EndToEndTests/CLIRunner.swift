@@ -27,10 +27,15 @@ enum CLI {
     /// Runs `alaverify args...` in `directory` (default: the package root), with `environment`
     /// added to this process's environment.
     static func run(_ args: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws -> CLIResult {
+        try execute(binary, args, in: directory ?? packageRoot, environment: environment)
+    }
+
+    /// Runs `executable args...` in `directory` with `environment` added, capturing its output.
+    static func execute(_ executable: String, _ args: [String], in directory: URL, environment: [String: String] = [:]) throws -> CLIResult {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = args
-        process.currentDirectoryURL = directory ?? packageRoot
+        process.currentDirectoryURL = directory
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }

@@ -14,20 +14,8 @@ enum Python {
 
     /// Runs `interpreter args...` and returns its status and output.
     static func run(_ args: [String]) throws -> CLIResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [interpreter] + args
         // One thread per runtime: tests already run side by side.
-        process.environment = ProcessInfo.processInfo.environment.merging(["OMP_NUM_THREADS": "1"]) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLIResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+        try CLI.execute("/usr/bin/env", [interpreter] + args, in: repositoryRoot, environment: ["OMP_NUM_THREADS": "1"])
     }
 
     /// Fails the test with what to install unless the interpreter imports `modules`.
