@@ -72,7 +72,11 @@ public struct Report: Sendable {
             let image = try figure.render()
             files.append((figure.fileName, try PNGEncoder.encode(image, text: metadata(figure, provenance))))
         }
-        let named = series.map { NamedMetrics(name: $0.name, source: $0.source, metrics: $0.metrics) }
+        let named = series.map { s in
+            var n = NamedMetrics(name: s.name, source: s.source, metrics: s.metrics)
+            n.thresholds = s.thresholds
+            return n
+        }
         files.append(("metrics.json", Array((MetricsJSON.document(named).serialized() + "\n").utf8)))
         files.append(("summary.md", Array(summary(series, figures: figures, axes: axes, training: runs, provenance: provenance).utf8)))
         return Report(files: files)
@@ -134,6 +138,7 @@ public struct Report: Sendable {
         if !methods.isEmpty { out += " Brackets: \(Int((level * 100).rounded()))% CI (\(methods.joined(separator: "; ")))." }
         out += " n.e. = not estimable.\n\n"
         if !notes.isEmpty { out += "**Not estimable or unreachable:**\n\n" + notes.joined(separator: "\n") + "\n\n" }
+        out += fixedThresholdSection(series)
         for f in figures { out += "![\(f.title)](\(f.fileName))\n\n" }
         for (run, runFigures) in training { out += trainingSection(run, figures: runFigures) }
         out += "<details><summary>Inputs and command</summary>\n\n"

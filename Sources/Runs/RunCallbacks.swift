@@ -86,7 +86,10 @@ extension TrainingRun {
             state.best = (cost, c, step)
             try RunFiles.write(
                 path: directory.model, format: RunFiles.modelFormat, states: [population.members[c].state()],
-                documents: ["config": try config.json()])
+                documents: [
+                    "config": try config.json(),
+                    "thresholds": try evaluator.deploymentThresholds(population.members[c].model, on: data.validation),
+                ])
         }
     }
 

@@ -61,10 +61,10 @@ extension MetricsJSON {
         return .object(members)
     }
 
-    /// The document a model file records: the thresholds chosen on its validation split.
-    public static func thresholdsDocument(_ thresholds: [FixedThreshold]) -> JSONValue {
+    /// The document a model file records: the thresholds chosen on `chosenOn` (e.g. `validation split`).
+    public static func thresholdsDocument(_ thresholds: [FixedThreshold], chosenOn: String) -> JSONValue {
         .object([
-            ("schema", .string(thresholdsSchema)),
+            ("schema", .string(thresholdsSchema)), ("chosen_on", .string(chosenOn)),
             ("thresholds", .array(thresholds.map { .object(fixedThresholdMembers($0)) })),
         ])
     }
