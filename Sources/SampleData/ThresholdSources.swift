@@ -84,18 +84,19 @@ public enum ThresholdSources {
         return out
     }
 
-    /// Thresholds chosen on a development score file: one per operating point in `metrics`
-    /// (SPEC section 2's rules) and the EER threshold.
+    /// Thresholds chosen on a development (or baseline: `kind`) score file: one per operating
+    /// point in `metrics` (SPEC section 2's rules) and the EER threshold.
     /// - Throws: `DataError` for an unreadable file, one without genuine or impostor scores, or an
     ///   operating point that cannot be reached there.
     public static func dev(
-        path: String, format: ScoreFileFormat, polarity: Polarity, metrics: [Metric], rule: ThresholdRule
+        path: String, format: ScoreFileFormat, polarity: Polarity, metrics: [Metric], rule: ThresholdRule,
+        kind: ThresholdProvenance.Kind = .dev
     ) throws(DataError) -> [FixedThreshold] {
         let set = try ScoreFiles.read(path: path, format: format, polarity: polarity)
         do {
             return try set.chooseThresholds(
                 metrics, rule: rule, eer: true,
-                provenance: ThresholdProvenance(kind: .dev, file: path, sha256: SHA256.hex(fileAt: path)))
+                provenance: ThresholdProvenance(kind: kind, file: path, sha256: SHA256.hex(fileAt: path)))
         } catch {
             throw DataError(file: path, error.description)
         }
