@@ -13,7 +13,7 @@ fi
 export PYTHON="$VENV/bin/python" ALAVERIFY_BIN="$BIN"
 mkdir -p bench/out
 status=0
-for script in bench/run_metrics_bench.sh bench/report_bench.sh bench/run_load_bench.sh bench/run_stream_bench.sh; do
+for script in bench/run_metrics_bench.sh bench/report_bench.sh bench/run_bob_agreement.sh bench/run_load_bench.sh bench/run_stream_bench.sh; do
   echo "== $script"
   case "$script" in
     bench/run_load_bench.sh|bench/run_stream_bench.sh)
