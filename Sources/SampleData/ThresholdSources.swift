@@ -41,26 +41,8 @@ public enum ThresholdSources {
     public static func metricsJSON(path: String, system wanted: String?, kind: ThresholdProvenance.Kind = .baseline)
         throws(DataError) -> [FixedThreshold]
     {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DataError(file: path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
-        }
-        let document: JSONValue
-        do { document = try JSONValue.parse(data) } catch { throw DataError(file: path, error.description) }
-        guard case .string(let schema)? = document["schema"], schema == MetricsJSON.schema,
-            case .array(let systems)? = document["systems"], !systems.isEmpty
-        else { throw DataError(file: path, "not a metrics JSON with systems (schema \(MetricsJSON.schema))") }
-        let names = systems.map { s -> String in if case .string(let n)? = s["name"] { return n }; return "" }
-        let k: Int
-        if let wanted {
-            guard let i = names.firstIndex(of: wanted) else {
-                throw DataError(file: path, "no system named '\(wanted)' (systems: \(names.joined(separator: ", ")))")
-            }
-            k = i
-        } else {
-            guard systems.count == 1 else { throw DataError(file: path, "holds \(systems.count) systems; name one") }
-            k = 0
-        }
-        let system = systems[k]
+        let picked = try MetricsJSONSystem.read(path: path, system: wanted)
+        let system = picked.object, k = picked.index
         let polarity: Polarity = if case .string(let p)? = system["polarity"], let pol = Polarity(rawValue: p) { pol } else { .similarity }
         let sha = SHA256.hex(fileAt: path)
         var out = [FixedThreshold]()
