@@ -112,14 +112,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Average the reward over FARs in [a/band, a*band] (1 = the target alone).")
     var rewardBand: Double?
 
-    @Option(help: "ALA reward: sign (of the improvement, the paper's choice) or scaled (improvement / running noise scale).")
-    var rewardShape: RewardShape?
 
-    @Option(help: "ALA: future controller steps whose discounted improvements make one action's reward.")
-    var rewardHorizon: Int?
 
-    @Option(help: "ALA: improvements smaller than this count as zero (the metric's noise floor).")
-    var rewardDeadband: Double?
 
     @Option(help: "ALA: Adam learning rate of the policy.")
     var policyLearningRate: Double?
@@ -160,8 +154,7 @@ struct TrainCommand: ParsableCommand {
                 ("--batch-samples", batchSamples != nil), ("--learning-rate", learningRate != nil),
                 ("--warmup-steps", warmupSteps != nil), ("--embedding", embedding != nil), ("--width", width != nil),
                 ("--bins", bins != nil), ("--validation-samples", validationSamples != nil), ("--test-samples", testSamples != nil),
-                ("--split", split != nil), ("--reward-band", rewardBand != nil), ("--reward-shape", rewardShape != nil),
-                ("--reward-horizon", rewardHorizon != nil), ("--reward-deadband", rewardDeadband != nil),
+                ("--split", split != nil), ("--reward-band", rewardBand != nil),
                 ("--policy-learning-rate", policyLearningRate != nil), ("--set", !parameters.isEmpty), ("--policy", policy != nil),
                 ("--checkpoint-interval", checkpointInterval != nil), ("--network", network != nil), ("--loss", loss != nil),
                 ("--batch-size", batchSize != nil), ("--blocks", blocks != nil), ("--tail-fraction", tailFraction != nil),
@@ -309,15 +302,6 @@ struct TrainCommand: ParsableCommand {
         if let bins { config.bins = bins }
         if let validationSamples { config.validationSamplesPerIdentity = validationSamples == 0 ? nil : validationSamples }
         if let rewardBand { config.rewardBand = rewardBand }
-        if let rewardShape { config.controller.reward = rewardShape }
-        if let rewardHorizon {
-            guard rewardHorizon >= 1 && rewardHorizon <= 20 else { throw UsageError("--reward-horizon must lie in 1...20") }
-            config.controller.horizon = rewardHorizon
-        }
-        if let rewardDeadband {
-            guard rewardDeadband >= 0 && rewardDeadband < 1 else { throw UsageError("--reward-deadband must lie in [0, 1)") }
-            config.controller.deadband = rewardDeadband
-        }
         if let policyLearningRate {
             guard policyLearningRate > 0 && policyLearningRate <= 1 else { throw UsageError("--policy-learning-rate must lie in (0, 1]") }
             config.controller.learningRate = policyLearningRate
