@@ -16,15 +16,21 @@ struct TrainCommand: ParsableCommand {
         discussion: """
             With no --data/--protocol it trains on the bundled fixture (fixtures/fonts-mini.h5, run from \
             the repository root). Identities are split (seeded) into disjoint train/validation/test \
-            parts; every --interval steps each child model is validated with the metric engine, the \
-            ALA policy raises/keeps/lowers each loss parameter, and the best model by the validation \
-            target is kept. The run directory gets config.json, history.jsonl, checkpoint.h5, \
-            model.h5, policy.h5 (ALA) and scores.h5 (all test-split pairs, for `alaverify report`).
+            parts; on image data the defaults are a ResNet with a CosFace head, the split gives \
+            validation and test the identities the target needs, and about two epochs are trained. \
+            With --loss-control ala (the default) a population of children (--children, default 2) \
+            starts every round (--interval steps) from the same state and the same batches, each \
+            with the loss parameters the ALA policy drew for it; all are validated on the same \
+            pairs, the policy learns from how they rank, and every child continues from the best. \
+            The children share the batch, so a population costs what one fixed-loss child costs. \
+            The run directory gets config.json, split.json, history.jsonl, checkpoint.h5, model.h5, \
+            policy.h5 (loss control) and scores.h5 (all test-split pairs, for `alaverify report`).
 
             Examples:
-              alaverify train --target frr@far=1e-4
-              alaverify train --data fonts.h5 --target frr@far=1e-3 --steps 3000 --out runs/a
-              alaverify train --loss-control fixed --out runs/fixed
+              alaverify train --data cjk.h5 --target frr@far=1e-4 --out runs/ala
+              alaverify train --data cjk.h5 --loss-control fixed --out runs/fixed
+              alaverify train --data other.h5 --policy runs/ala/policy.h5 --children 1   # a learned policy steers one run
+              alaverify train --network cnn --loss pairwise --target frr@far=1e-3 --steps 3000 --out runs/a
               alaverify train --out runs/ala --resume
               alaverify train --data big.h5 --stream --out runs/big   # batches read from the file
             """)
@@ -45,13 +51,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Run directory (default: runs/<loss-control>-seed<seed>).")
     var out: String?
 
-    @Option(help: "ala: the policy steers the loss parameters; fixed: the default loss throughout.")
+    @Option(help: "ala: a learned policy steers a population's loss parameters; search: the same population with stateless learned moves; random: with uniformly random moves (a control); fixed: the default loss throughout.")
     var lossControl: LossControl?
 
     @Option(help: "Seed of everything random in the run.")
     var seed: UInt64?
 
-    @Option(help: "Child models sharing one policy (ALA), trained in parallel.")
+    @Option(help: "Children per round (an even number for ala/search/random, or 1 with --policy; default 2; fixed: independent seeds, default 1), trained in parallel.")
     var children: Int?
 
     @Option(help: ArgumentHelp(
@@ -70,7 +76,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "ResNet residual blocks per stage (1...8).")
     var blocks: Int?
 
-    @Option(help: "Margin softmax: add an impostor-tail term averaging this share of the hardest impostor pairs of a batch and its memory (0: none).")
+    @Option(help: "Margin softmax: add an impostor-tail term averaging this share of the hardest impostor pairs of a batch and its memory (0: none; default with loss control: 10 x the target FAR, its weight starting at 0).")
     var tailFraction: Double?
 
     @Option(help: "Training steps per child.")
@@ -204,7 +210,7 @@ struct TrainCommand: ParsableCommand {
                          data.batches, data.stallSeconds, 100 * data.stallSeconds / max(finished.trainingSeconds, 1e-9),
                          data.readSeconds))
         }
-        print("run directory: \(directory) (model.h5, scores.h5, history.jsonl\(config.lossControl == .ala ? ", policy.h5" : ""))")
+        print("run directory: \(directory) (model.h5, scores.h5, history.jsonl\(config.lossControl.isPopulation ? ", policy.h5" : ""))")
     }
 
     /// The flag that sets a run setting, for messages about it.
@@ -293,6 +299,10 @@ struct TrainCommand: ParsableCommand {
                 throw UsageError("--batch-size sets shuffled batches of a margin softmax; the pairwise loss takes P x K batches (--batch-identities, --batch-samples)")
             }
             config.batchSize = batchSize
+        }
+        if tailFraction == nil, !chosenLoss.needsPairs, config.lossControl.isPopulation {
+            // Loss control can also steer the impostor-tail term (its weight starts at 0: the plain recipe).
+            config.tailFraction = RunConfig.tailFraction(for: config.target)
         }
         if let tailFraction {
             guard !chosenLoss.needsPairs else { throw UsageError("--tail-fraction adds a term to a margin softmax (--loss cosface or arcface)") }

@@ -194,7 +194,7 @@ public final class TrainingRun {
         let resumedStep = resuming ? try resume() : nil
         if resumedStep == nil { beginControl() }
         let history = try HistoryFile(path: directory.history, keepingUpTo: resumedStep)
-        log("training \(config.children) \(config.network.rawValue.uppercased()) child model(s), \(config.lossControl == .ala ? "ALA" : "fixed") loss, target \(config.target), \(config.steps) steps of \(config.batchDescription), \(config.lossFamily) loss; \(data.summary)")
+        log("training \(config.children) \(config.network.rawValue.uppercased()) child model(s), \(["ala": "ALA", "search": "population-search", "random": "random-move", "fixed": "fixed"][config.lossControl.rawValue]!) loss, target \(config.target), \(config.steps) steps of \(config.batchDescription), \(config.lossFamily) loss; \(data.summary)")
         log("compute: \(Compute.summary); results do not depend on the thread count")
         let outcome: RunOutcome
         do {
