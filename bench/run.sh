@@ -32,5 +32,16 @@ if [ "${BENCH_TRAIN:-0}" = 1 ]; then
 else
   echo "== bench/train_bench/run.sh skipped (BENCH_TRAIN=1 runs it; it installs jax)"
 fi
+# The ResNet + CosFace against PyTorch needs torch (about 5.5 GB, its CUDA build): opt in with
+# BENCH_RESNET=1; TORCH_VENV names a venv with torch, numpy and h5py (created when missing).
+if [ "${BENCH_RESNET:-0}" = 1 ]; then
+  TORCH_VENV=${TORCH_VENV:-$HOME/.cache/alaverify-torch-venv}
+  if [ ! -x "$TORCH_VENV/bin/python" ]; then python3 -m venv "$TORCH_VENV"; fi
+  "$TORCH_VENV/bin/pip" install -q torch numpy h5py
+  echo "== bench/train_bench/run_resnet.sh"
+  VENV="$VENV" TORCH_VENV="$TORCH_VENV" bench/train_bench/run_resnet.sh || status=1
+else
+  echo "== bench/train_bench/run_resnet.sh skipped (BENCH_RESNET=1 runs it; it installs torch)"
+fi
 echo "results in bench/out/"
 exit $status
