@@ -9,7 +9,12 @@ import Yams
 public struct FixedThresholdGate: Sendable, Equatable {
     /// The rate gated.
     public enum Rate: String, Sendable, CaseIterable {
-        case far, frr, hter
+        /// False accept rate at the threshold.
+        case far
+        /// False reject rate at the threshold.
+        case frr
+        /// (FAR + FRR) / 2 at the threshold.
+        case hter
     }
 
     /// Where the threshold comes from.
