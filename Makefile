@@ -49,7 +49,7 @@ test: deps pydeps
 	ALAVERIFY_PYTHON=$(ALAVERIFY_PYTHON) ALAVERIFY_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --skip-build 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
 
 ## demo: ALA against the fixed loss at equal compute on the CJK fixture, one report comparing them
-## (about 2 minutes on 2 cores after the build)
+## (about a minute on 2 cores after the build)
 demo: release
 	./scripts/demo.sh $(BIN)
 

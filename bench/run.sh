@@ -13,7 +13,7 @@ fi
 export PYTHON="$VENV/bin/python" ALAVERIFY_BIN="$BIN"
 mkdir -p bench/out
 status=0
-for script in bench/run_metrics_bench.sh bench/report_bench.sh bench/run_load_bench.sh bench/run_stream_bench.sh; do
+for script in bench/run_metrics_bench.sh bench/report_bench.sh bench/run_bob_agreement.sh bench/run_load_bench.sh bench/run_stream_bench.sh; do
   echo "== $script"
   case "$script" in
     bench/run_load_bench.sh|bench/run_stream_bench.sh)
@@ -31,6 +31,17 @@ if [ "${BENCH_TRAIN:-0}" = 1 ]; then
   VENV="$VENV" bench/train_bench/run.sh || status=1
 else
   echo "== bench/train_bench/run.sh skipped (BENCH_TRAIN=1 runs it; it installs jax)"
+fi
+# The ResNet + CosFace against PyTorch needs torch (about 5.5 GB, its CUDA build): opt in with
+# BENCH_RESNET=1; TORCH_VENV names a venv with torch, numpy and h5py (created when missing).
+if [ "${BENCH_RESNET:-0}" = 1 ]; then
+  TORCH_VENV=${TORCH_VENV:-$HOME/.cache/alaverify-torch-venv}
+  if [ ! -x "$TORCH_VENV/bin/python" ]; then python3 -m venv "$TORCH_VENV"; fi
+  "$TORCH_VENV/bin/pip" install -q torch numpy h5py
+  echo "== bench/train_bench/run_resnet.sh"
+  VENV="$VENV" TORCH_VENV="$TORCH_VENV" bench/train_bench/run_resnet.sh || status=1
+else
+  echo "== bench/train_bench/run_resnet.sh skipped (BENCH_RESNET=1 runs it; it installs torch)"
 fi
 echo "results in bench/out/"
 exit $status

@@ -19,11 +19,12 @@ struct ExportCommand: ParsableCommand {
             the score of two samples is the dot product of their embeddings (cosine similarity), \
             accepted iff score >= threshold. The MLP, the CNN and the ResNet export.
 
-            metadata_props: alaverify_version, architecture, data_sha256, target and, when the \
-            training data is at hand (the path in the model's config, or --data with the same SHA-256), \
-            threshold: the target's threshold on the run's validation set (recomputed exactly as \
-            validation computed it), with validation_far, validation_frr and validation_identities. \
-            Without the data the threshold is left out and the command says so.
+            metadata_props: alaverify_version, architecture, data_sha256, target and threshold: the \
+            target's threshold on the run's validation split, as train recorded it in model.h5 or, for \
+            a model without one (a checkpoint's child, an older model), recomputed exactly as validation \
+            computed it when the training data is at hand (the path in the model's config, or --data \
+            with the same SHA-256); with threshold_source, validation_far and validation_frr. Without \
+            either, the threshold is left out and the command says so.
 
             The file is written under a temporary name and renamed, so a failed export leaves no file. \
             Exit codes: 0 written; 64 usage error (an output that cannot be written); 65 bad input \
@@ -57,13 +58,13 @@ struct ExportCommand: ParsableCommand {
             ("data_sha256", config.dataChecksum), ("target", config.target.description),
         ]
         var note: String
-        switch try validationThreshold(trained) {
+        switch try validationThreshold(trained, path: path) {
         case .success(let t):
             metadata += [
                 ("threshold", "\(t.threshold)"), ("threshold_rule", "accept iff dot(embedding_a, embedding_b) >= threshold"),
-                ("validation_far", "\(t.far)"), ("validation_frr", "\(t.frr)"), ("validation_identities", "\(t.identities)"),
+                ("threshold_source", t.source), ("validation_far", "\(t.far)"), ("validation_frr", "\(t.frr)"),
             ]
-            note = "threshold \(t.threshold) at \(config.target) on the validation split (\(t.identities) identities: FAR \(t.far), FRR \(t.frr))"
+            note = "threshold \(t.threshold) at \(config.target) \(t.source) (FAR \(t.far), FRR \(t.frr))"
         case .failure(let reason):
             note = "no threshold in the metadata: \(reason)"
         }
@@ -77,28 +78,41 @@ struct ExportCommand: ParsableCommand {
         var threshold: Float
         var far: Double
         var frr: Double
-        var identities: Int
+        /// Where it comes from, for the metadata and the message.
+        var source: String
     }
 
-    /// The threshold, or why there is none. Explicit `--data` that differs from the training data
-    /// is an error; a missing default data file only leaves the threshold out.
-    func validationThreshold(_ trained: TrainedModel) throws -> Result<Threshold, ThresholdUnavailable> {
+    /// The threshold `train` recorded in a `model.h5`, else the one recomputed on the run's
+    /// validation split from the training data, else why there is none. `--data` that differs
+    /// from the training data is an error; a missing default data file only leaves it out.
+    func validationThreshold(_ trained: TrainedModel, path: String) throws -> Result<Threshold, ThresholdUnavailable> {
         let config = trained.config
+        if let data, FileManager.default.fileExists(atPath: data), !config.dataChecksum.isEmpty,
+           try SHA256.hexDigest(ofFile: data) != config.dataChecksum {
+            throw DataError(file: data, "not the model's training data (its SHA-256 differs from the one the model records), so its validation split is not the run's")
+        }
         guard config.target.isOperatingPoint || config.target == .eer else {
             return .failure(ThresholdUnavailable("the target \(config.target) has no threshold"))
+        }
+        func pick(_ list: [FixedThreshold], source: String) -> Result<Threshold, ThresholdUnavailable> {
+            guard let t = list.first(where: { $0.chosenFor == config.target }), let rates = t.chosenOn else {
+                return .failure(ThresholdUnavailable("no threshold reaches \(config.target) on the validation split"))
+            }
+            let pairs = "\(rates.genuineCount + rates.impostorCount) pairs"
+            return .success(Threshold(threshold: Float(t.threshold), far: rates.far, frr: rates.frr, source: "\(source) (\(pairs))"))
+        }
+        if try HDF5File(path: path).stringAttribute("format") == RunFiles.modelFormat, let recorded = try? ThresholdSources.model(path: path) {
+            return pick(recorded, source: "recorded by train on the validation split")
         }
         let dataPath = data ?? config.data
         guard FileManager.default.fileExists(atPath: dataPath) else {
             if data != nil { throw DataError(file: dataPath, "no such file") }
-            return .failure(ThresholdUnavailable("the training data \(dataPath) is not here (give it with --data)"))
+            return .failure(ThresholdUnavailable("the model records none and the training data \(dataPath) is not here (give it with --data)"))
         }
-        let checksum = try SHA256.hexDigest(ofFile: dataPath)
-        guard config.dataChecksum.isEmpty || checksum == config.dataChecksum else {
-            if data != nil {
-                throw DataError(file: dataPath, "not the model's training data (its SHA-256 differs from the one the model records), so its validation split is not the run's")
-            }
-            return .failure(ThresholdUnavailable("\(dataPath) changed since training (SHA-256 differs); give the training data with --data"))
+        guard try config.dataChecksum.isEmpty || SHA256.hexDigest(ofFile: dataPath) == config.dataChecksum else {
+            return .failure(ThresholdUnavailable("the model records none and \(dataPath) changed since training (SHA-256 differs); give the training data with --data"))
         }
+        // The run's validation set (its split and per-identity choice), through the code train records thresholds with.
         let samples = try SamplesFile(path: dataPath)
         let s = config.split
         let parts = try IdentitySplit.byFractions(
@@ -107,20 +121,12 @@ struct ExportCommand: ParsableCommand {
         if let cap = config.validationSamplesPerIdentity {
             rows = RunData.capped(rows, identities: samples.identities, cap: cap, seed: config.seed)
         }
-        let labels = rows.map { samples.identities[$0] }
-        let embeddings = trained.embed(try samples.readImages(indices: rows), count: rows.count)
-        let pairs = Verification.allPairSimilarities(embeddings: embeddings, dimension: trained.network.embeddingSize, labels: labels)
-        let metrics = try SortedScores(try ScoreSet(genuine: pairs.genuine, impostor: pairs.impostor))
-            .evaluate(EvaluationOptions(metrics: config.target == .eer ? [] : [config.target], interval: .none))
-        let identities = Set(labels).count
-        if config.target == .eer {
-            guard let eer = metrics.eer else { return .failure(ThresholdUnavailable("the validation scores never reach the EER")) }
-            return .success(Threshold(threshold: Float(eer.threshold), far: eer.value, frr: eer.value, identities: identities))
+        let images = try ImageSet(pixels: samples.readImages(indices: rows), labels: rows.map { samples.identities[$0] })
+        let document = try JSONValue.parse(Data(try TargetEvaluator(config).deploymentThresholds(trained.network, on: images).utf8))
+        switch MetricsJSON.readThresholds(document, kind: .model, file: path, sha256: nil) {
+        case .success(let list): return pick(list, source: "recomputed on the validation split of \(dataPath)")
+        case .failure(let e): throw InternalError("recomputing the validation thresholds: \(e.reason)")
         }
-        guard let p = metrics.operatingPoints.first, let t = p.threshold, let far = p.far, let frr = p.frr else {
-            return .failure(ThresholdUnavailable("no threshold reaches \(config.target) on the validation split"))
-        }
-        return .success(Threshold(threshold: Float(t), far: far, frr: frr, identities: identities))
     }
 
     /// Why the export carries no threshold.

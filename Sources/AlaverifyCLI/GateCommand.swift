@@ -25,6 +25,13 @@ struct GateCommand: ParsableCommand {
             --update-baseline writes the candidate as the new baseline (temp file + rename) when the \
             absolute gates pass, and prints what changed.
 
+            Gates at a shipped threshold (`metric: far|frr|hter` with `threshold_from: dev|baseline|model` \
+            and `at: frr@far=X|far@frr=X|eer`, or `threshold: T`): the threshold is chosen on the \
+            protocol's dev: score file, taken from the baseline, or recorded in its model: (train's \
+            validation threshold), and applied as it is to the candidate's scores; `max`/`min` on the \
+            estimate or `use: ci95_upper|ci95_lower` (subject bootstrap at the fixed threshold, else \
+            Wilson). A limit the comparisons cannot resolve (limit x n < 3) is refused (65).
+
             Examples:
               alaverify gate --protocol protocols/demo-pixels8.yaml
               alaverify gate --protocol P.yaml s.csv --baseline base.json --junit gate.xml
@@ -67,6 +74,12 @@ struct GateCommand: ParsableCommand {
     @Option(help: "Bootstrap seed (default: the protocol's intervals.seed, else 0).")
     var seed: UInt64?
 
+    @Option(help: ArgumentHelp("Development score file that gates with threshold_from: dev choose their threshold on (default: the protocol's dev:).", valueName: "dev-file"))
+    var dev: String?
+
+    @Option(help: ArgumentHelp("Model file or run folder whose recorded thresholds gates with threshold_from: model use (default: the protocol's model:).", valueName: "file"))
+    var model: String?
+
     func validate() throws {
         guard metrics == nil || scores.isEmpty else { throw ValidationError("give --metrics or score files, not both") }
         guard scores.count <= 1 else {
@@ -86,6 +99,8 @@ struct GateCommand: ParsableCommand {
         if let polarity { p.polarity = polarity }
         if let replicates { p.intervals.replicates = replicates }
         if let seed { p.intervals.seed = seed }
+        if let dev { p.dev = dev }
+        if let model { p.model = model }
 
         let candidate: GatedSystem
         if let metrics {

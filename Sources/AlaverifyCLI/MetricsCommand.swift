@@ -16,9 +16,19 @@ struct MetricsCommand: ParsableCommand {
             structured array with fields score and label) files. Prints one block per file; --json writes SPEC's \
             metrics JSON (use - for stdout).
 
+            Fixed thresholds (what a deployed system lives with): --dev DEV chooses each operating \
+            point's threshold on DEV and applies it to every file given (achieved FAR and FRR with \
+            intervals: a subject bootstrap at the fixed threshold when identities are known, else \
+            Wilson; the drift achieved/target; HTER at DEV's EER threshold); --threshold T evaluates \
+            given thresholds; --threshold-from RUN/model.h5 the thresholds train recorded on its \
+            validation split. The JSON gains fixed_thresholds with their source (file, sha256, rule).
+
             Examples:
               alaverify metrics scores.csv --far 1e-4 --far 1e-3
               alaverify metrics a.h5 b.h5 --frr 0.01 --json metrics.json
+              alaverify metrics --dev dev.csv eval.csv --far 1e-3 --threshold 0.42
+              alaverify metrics new-scores.h5 --threshold-from runs/a/model.h5
+              alaverify metrics eval.csv --calibrate dev.csv
             """)
 
     @Argument(help: "Score files.")
@@ -26,6 +36,7 @@ struct MetricsCommand: ParsableCommand {
 
     @OptionGroup var input: ScoreInputOptions
     @OptionGroup var selection: MetricSelectionOptions
+    @OptionGroup var fixed: ThresholdOptions
 
     @Option(help: "Write metrics JSON to this file, or - for stdout (then the table is not printed).")
     var json: String?
@@ -45,20 +56,33 @@ struct MetricsCommand: ParsableCommand {
 
     func run() throws {
         if let json, json != "-" { try requireWritableOutput(json, "--json") }
+        if pointsOnly && (fixed.any || fixed.cllr || fixed.calibrate != nil) {
+            throw UsageError("--points-only computes operating points only; drop it to use --dev, --threshold, --threshold-from, --cllr or --calibrate")
+        }
         let options = selection.options(curveMetrics: !pointsOnly)
+        let thresholds = try fixed.fixedThresholds(input, selection)
+        let calibration = try fixed.calibration(input)
         var systems = [NamedMetrics]()
         for (k, path) in files.enumerated() {
             let set = try input.read(path)
-            let metrics: SystemMetrics
+            let name = names.isEmpty ? (path as NSString).lastPathComponent : names[k]
+            var named: NamedMetrics
             do {
-                metrics = pointsOnly ? try set.operatingPointsOnly(options) : try set.evaluate(options)
-            } catch {
+                if pointsOnly {
+                    named = NamedMetrics(name: name, source: path, metrics: try set.operatingPointsOnly(options))
+                } else {
+                    let full = try set.evaluate(options, thresholds: thresholds, cllr: fixed.cllr, calibration: calibration?.map)
+                    named = NamedMetrics(name: name, source: path, metrics: full.metrics)
+                    named.thresholds = full.thresholds
+                    named.calibration = full.calibration
+                }
+            } catch let error as any AlaverifyError & Sendable {
                 throw ErrorInFile(file: path, error)
             }
-            let name = names.isEmpty ? (path as NSString).lastPathComponent : names[k]
-            systems.append(NamedMetrics(name: name, source: path, metrics: metrics))
+            systems.append(named)
         }
-        let document = MetricsJSON.document(systems).serialized()
+        let extra = calibration.map { [("calibration_fitted_on", $0.record)] } ?? []
+        let document = MetricsJSON.document(systems, extra: extra).serialized()
         if json == "-" {
             print(document)
             return

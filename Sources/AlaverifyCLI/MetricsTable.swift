@@ -4,6 +4,11 @@ import ScoreMetrics
 /// The human-readable block `alaverify metrics` prints for one system.
 enum MetricsTable {
     static func render(_ system: NamedMetrics) -> String {
+        engineSection(system) + fixedThresholdSection(system)
+    }
+
+    /// The metric engine's block: counts, curve metrics, operating points and their notes.
+    static func engineSection(_ system: NamedMetrics) -> String {
         let m = system.metrics
         var out = "== \(system.name) (\(system.source)) ==\n"
         out += "comparisons: \(group(m.genuineCount)) genuine, \(group(m.impostorCount)) impostor"
@@ -22,6 +27,7 @@ enum MetricsTable {
             out += "ROC AUC    \(fixed(auc))   average precision \(m.averagePrecision.map(fixed) ?? "-")\n"
         }
         for p in m.partialAUCs { out += "\(p.metric)  \(fixed(p.value))\n" }
+        out += calibrationLines(system)
         guard !m.operatingPoints.isEmpty else { return out }
         let header = ["operating point", "threshold", "FAR", "FRR", "CI", "false acc. k", "nI", "false rej.", "nG"]
         var rows = [header]

@@ -39,8 +39,14 @@ struct ReportCommand: ParsableCommand {
             output folder that cannot be created or written; 65 bad input data (unreadable or \
             malformed score file or history.jsonl, run folder without a score file); 70 internal error.
 
+            Fixed thresholds (--dev DEV, --threshold T, --threshold-from RUN/model.h5, as for \
+            'metrics'): the DET marks where each lands on every input with a diamond (a dotted line \
+            from the target rate shows the drift), the legend and summary.md list target and \
+            achieved rates, metrics.json gains fixed_thresholds.
+
             Examples:
               alaverify report fixtures/demo-pixels8.csv runs/ala --out reports/demo
+              alaverify report fixtures/demo-pixels8-eval.csv --dev fixtures/demo-pixels8-dev.csv --far 0.01 --out reports/deploy
               alaverify report runs/a runs/b --out out --far 1e-4 --axes log --force
             """)
 
@@ -61,6 +67,7 @@ struct ReportCommand: ParsableCommand {
 
     @OptionGroup var input: ScoreInputOptions
     @OptionGroup var selection: MetricSelectionOptions
+    @OptionGroup var fixed: ThresholdOptions
 
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give at least one score file or run folder") }
@@ -70,6 +77,8 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
+        if fixed.cllr || fixed.calibrate != nil { throw UsageError("--cllr and --calibrate belong to 'alaverify metrics'; report draws fixed thresholds (--dev, --threshold, --threshold-from)") }
+        let thresholds = try fixed.fixedThresholds(input, selection)
         try prepareOutputFolder()
         let options = selection.options(curveMetrics: true)
         var series = [PlotSeries]()
@@ -96,8 +105,8 @@ struct ReportCommand: ParsableCommand {
             if used[name]! > 1 { name += " (\(used[name]!))" }
             let s: PlotSeries
             do {
-                s = try PlotSeries.make(name: name, source: path, scores: set, options: options, axes: axes)
-            } catch {
+                s = try PlotSeries.make(name: name, source: path, scores: set, options: options, axes: axes, thresholds: thresholds)
+            } catch let error as any AlaverifyError & Sendable {
                 throw ErrorInFile(file: path, error)
             }
             timer.lap("evaluate, thin, bin")
@@ -120,6 +129,11 @@ struct ReportCommand: ParsableCommand {
             case .success(let digest):
                 provenance.append((file.path, digest))
             case .failure(let error): throw DataError(file: file.path, "cannot read: \((error as NSError).localizedDescription)")
+            }
+        }
+        for t in thresholds {
+            if let file = t.provenance.file, let sha = t.provenance.sha256, !provenance.contains(where: { $0.path == file }) {
+                provenance.append((file, sha))
             }
         }
         for (path, _, _) in histories {

@@ -1,5 +1,4 @@
 import AlaverifyBase
-import AlaverifyBase
 import ArgumentParser
 import Foundation
 import RunRecords
@@ -19,7 +18,9 @@ struct ScoreCommand: ParsableCommand {
             embeddings. Pairs are streamed to the file block by block. Output: HDF5 alaverify-scores \
             v1, or NumPy for a name ending in .npz (float32 scores, uint8 labels, int32 left_id and \
             right_id: numpy.load(F)['scores']), with comparison identities (enable the subject \
-            bootstrap in metrics/report/gate).
+            bootstrap in metrics/report/gate). --threshold-from RUN/model.h5 then prints FAR and FRR \
+            of the new scores at the thresholds train recorded on the run's validation split (the \
+            thresholds you ship).
             """)
 
     @Option(help: "A run folder of alaverify train (its model.h5), a model.h5, or a checkpoint.h5 (with --child).")
@@ -46,6 +47,11 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "Output scores file: .h5 (HDF5 alaverify-scores v1) or .npz (NumPy).")
     var out: String
 
+    @Option(help: ArgumentHelp(
+        "After scoring, evaluate the new scores at the thresholds recorded in this model (RUN or RUN/model.h5, usually --model's own) or metrics JSON: FAR and FRR at the threshold you ship.",
+        valueName: "file"))
+    var thresholdFrom: String?
+
     func run() throws {
         guard ["train", "validation", "test", "all"].contains(split) else {
             throw UsageError("--split must be train, validation, test or all, got '\(split)'")
@@ -55,6 +61,11 @@ struct ScoreCommand: ParsableCommand {
             throw UsageError("--out \(out): an .npy holds one array; name an .npz (NumPy arrays scores, labels, left_id, right_id) or an .h5 file")
         }
         try requireWritableOutput(out, "--out")
+        // Read the thresholds first: a model without them fails before any scoring.
+        let thresholds = try thresholdFrom.map { try ThresholdOptions.recorded($0, system: nil) } ?? []
+        if let thresholdFrom, let t = thresholds.first(where: { $0.polarity != .similarity }) {
+            throw UsageError("\(thresholdFrom): its thresholds are for \(t.polarity.rawValue) scores; score writes similarity scores")
+        }
         let trained = try TrainedModel(path: RunDirectory.isFolder(model) ? RunDirectory(model).model : model, child: child)
         let dataPath = data ?? trained.config.data
         let samples = try SamplesFile(path: dataPath)
@@ -111,5 +122,12 @@ struct ScoreCommand: ParsableCommand {
         }
         let what = templates.map { "\(labels.count) templates of \($0)" } ?? "\(labels.count) samples"
         print("wrote \(out): all pairs of \(what) (\(Set(labels).count) identities) from the \(split) split of \(dataPath)")
+        if !thresholds.isEmpty {
+            let full = try ScoreFiles.read(path: out).evaluate(
+                EvaluationOptions(curveMetrics: false), thresholds: thresholds, cllr: false, calibration: nil)
+            var named = NamedMetrics(name: out, source: out, metrics: full.metrics)
+            named.thresholds = full.thresholds
+            print(MetricsTable.fixedThresholdSection(named), terminator: "")
+        }
     }
 }

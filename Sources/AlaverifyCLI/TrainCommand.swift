@@ -16,15 +16,21 @@ struct TrainCommand: ParsableCommand {
         discussion: """
             With no --data/--protocol it trains on the bundled fixture (fixtures/fonts-mini.h5, run from \
             the repository root). Identities are split (seeded) into disjoint train/validation/test \
-            parts; every --interval steps each child model is validated with the metric engine, the \
-            ALA policy raises/keeps/lowers each loss parameter, and the best model by the validation \
-            target is kept. The run directory gets config.json, history.jsonl, checkpoint.h5, \
-            model.h5, policy.h5 (ALA) and scores.h5 (all test-split pairs, for `alaverify report`).
+            parts; on image data the defaults are a ResNet with a CosFace head, the split gives \
+            validation and test the identities the target needs, and about two epochs are trained. \
+            With --loss-control ala (the default) a population of children (--children, default 2) \
+            starts every round (--interval steps) from the same state and the same batches, each \
+            with the loss parameters the ALA policy drew for it; all are validated on the same \
+            pairs, the policy learns from how they rank, and every child continues from the best. \
+            The children share the batch, so a population costs what one fixed-loss child costs. \
+            The run directory gets config.json, split.json, history.jsonl, checkpoint.h5, model.h5, \
+            policy.h5 (loss control) and scores.h5 (all test-split pairs, for `alaverify report`).
 
             Examples:
-              alaverify train --target frr@far=1e-4
-              alaverify train --data fonts.h5 --target frr@far=1e-3 --steps 3000 --out runs/a
-              alaverify train --loss-control fixed --out runs/fixed
+              alaverify train --data cjk.h5 --target frr@far=1e-4 --out runs/ala
+              alaverify train --data cjk.h5 --loss-control fixed --out runs/fixed
+              alaverify train --data other.h5 --policy runs/ala/policy.h5 --children 1   # a learned policy steers one run
+              alaverify train --network cnn --loss pairwise --target frr@far=1e-3 --steps 3000 --out runs/a
               alaverify train --out runs/ala --resume
               alaverify train --data big.h5 --stream --out runs/big   # batches read from the file
             """)
@@ -45,13 +51,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Run directory (default: runs/<loss-control>-seed<seed>).")
     var out: String?
 
-    @Option(help: "ala: the policy steers the loss parameters; fixed: the default loss throughout.")
+    @Option(help: "ala: a learned policy steers a population's loss parameters; search: the same population with stateless learned moves; random: with uniformly random moves (a control); fixed: the default loss throughout.")
     var lossControl: LossControl?
 
     @Option(help: "Seed of everything random in the run.")
     var seed: UInt64?
 
-    @Option(help: "Child models sharing one policy (ALA), trained in parallel.")
+    @Option(help: "Children per round (an even number for ala/search/random, or 1 with --policy; default 2; fixed: independent seeds, default 1), trained in parallel.")
     var children: Int?
 
     @Option(help: ArgumentHelp(
@@ -70,7 +76,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "ResNet residual blocks per stage (1...8).")
     var blocks: Int?
 
-    @Option(help: "Margin softmax: add an impostor-tail term averaging this share of the hardest impostor pairs of a batch and its memory (0: none).")
+    @Option(help: "Margin softmax: add an impostor-tail term averaging this share of the hardest impostor pairs of a batch and its memory (0: none; default with loss control: 10 x the target FAR, its weight starting at 0).")
     var tailFraction: Double?
 
     @Option(help: "Training steps per child.")
@@ -112,14 +118,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Average the reward over FARs in [a/band, a*band] (1 = the target alone).")
     var rewardBand: Double?
 
-    @Option(help: "ALA reward: sign (of the improvement, the paper's choice) or scaled (improvement / running noise scale).")
-    var rewardShape: RewardShape?
 
-    @Option(help: "ALA: future controller steps whose discounted improvements make one action's reward.")
-    var rewardHorizon: Int?
 
-    @Option(help: "ALA: improvements smaller than this count as zero (the metric's noise floor).")
-    var rewardDeadband: Double?
 
     @Option(help: "ALA: Adam learning rate of the policy.")
     var policyLearningRate: Double?
@@ -160,8 +160,7 @@ struct TrainCommand: ParsableCommand {
                 ("--batch-samples", batchSamples != nil), ("--learning-rate", learningRate != nil),
                 ("--warmup-steps", warmupSteps != nil), ("--embedding", embedding != nil), ("--width", width != nil),
                 ("--bins", bins != nil), ("--validation-samples", validationSamples != nil), ("--test-samples", testSamples != nil),
-                ("--split", split != nil), ("--reward-band", rewardBand != nil), ("--reward-shape", rewardShape != nil),
-                ("--reward-horizon", rewardHorizon != nil), ("--reward-deadband", rewardDeadband != nil),
+                ("--split", split != nil), ("--reward-band", rewardBand != nil),
                 ("--policy-learning-rate", policyLearningRate != nil), ("--set", !parameters.isEmpty), ("--policy", policy != nil),
                 ("--checkpoint-interval", checkpointInterval != nil), ("--network", network != nil), ("--loss", loss != nil),
                 ("--batch-size", batchSize != nil), ("--blocks", blocks != nil), ("--tail-fraction", tailFraction != nil),
@@ -211,7 +210,7 @@ struct TrainCommand: ParsableCommand {
                          data.batches, data.stallSeconds, 100 * data.stallSeconds / max(finished.trainingSeconds, 1e-9),
                          data.readSeconds))
         }
-        print("run directory: \(directory) (model.h5, scores.h5, history.jsonl\(config.lossControl == .ala ? ", policy.h5" : ""))")
+        print("run directory: \(directory) (model.h5, scores.h5, history.jsonl\(config.lossControl.isPopulation ? ", policy.h5" : ""))")
     }
 
     /// The flag that sets a run setting, for messages about it.
@@ -301,6 +300,10 @@ struct TrainCommand: ParsableCommand {
             }
             config.batchSize = batchSize
         }
+        if tailFraction == nil, !chosenLoss.needsPairs, config.lossControl.isPopulation {
+            // Loss control can also steer the impostor-tail term (its weight starts at 0: the plain recipe).
+            config.tailFraction = RunConfig.tailFraction(for: config.target)
+        }
         if let tailFraction {
             guard !chosenLoss.needsPairs else { throw UsageError("--tail-fraction adds a term to a margin softmax (--loss cosface or arcface)") }
             guard tailFraction >= 0 && tailFraction <= 1 else { throw UsageError("--tail-fraction must lie in [0, 1], got \(tailFraction)") }
@@ -309,15 +312,6 @@ struct TrainCommand: ParsableCommand {
         if let bins { config.bins = bins }
         if let validationSamples { config.validationSamplesPerIdentity = validationSamples == 0 ? nil : validationSamples }
         if let rewardBand { config.rewardBand = rewardBand }
-        if let rewardShape { config.controller.reward = rewardShape }
-        if let rewardHorizon {
-            guard rewardHorizon >= 1 && rewardHorizon <= 20 else { throw UsageError("--reward-horizon must lie in 1...20") }
-            config.controller.horizon = rewardHorizon
-        }
-        if let rewardDeadband {
-            guard rewardDeadband >= 0 && rewardDeadband < 1 else { throw UsageError("--reward-deadband must lie in [0, 1)") }
-            config.controller.deadband = rewardDeadband
-        }
         if let policyLearningRate {
             guard policyLearningRate > 0 && policyLearningRate <= 1 else { throw UsageError("--policy-learning-rate must lie in (0, 1]") }
             config.controller.learningRate = policyLearningRate

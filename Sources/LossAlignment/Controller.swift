@@ -1,156 +1,84 @@
 import AlaverifyBase
 import Foundation
 
-/// What a loss parameter controls, so the shared policy can tell parameters apart.
-public enum ParameterKind: String, Sendable, CaseIterable, Codable {
-    case genuineBinWeight = "genuine_bin_weight"
-    case impostorBinWeight = "impostor_bin_weight"
-    case margin
-    case scale
-    case balance
-    case other
-}
-
-/// One controllable loss parameter: its range, its action step and what it controls.
-public struct ParameterSpec: Sendable, Equatable, Codable {
-    /// Name, e.g. `impostor_bin_7`.
-    public var name: String
-    /// What the parameter controls.
-    public var kind: ParameterKind
-    /// Valid range; values are clamped into it after every action.
-    public var lower: Double
-    public var upper: Double
-    /// The amount one "raise"/"lower" action changes the value by.
-    public var step: Double
-    /// For bin weights: the similarity bin index; nil otherwise.
-    public var bin: Int?
-
-    /// Creates a parameter description.
-    public init(name: String, kind: ParameterKind, lower: Double, upper: Double, step: Double, bin: Int? = nil) {
-        precondition(lower < upper && step > 0)
-        self.name = name
-        self.kind = kind
-        self.lower = lower
-        self.upper = upper
-        self.step = step
-        self.bin = bin
-    }
-}
-
-/// Validation statistics of one child model at one controller step.
-public struct ValidationSnapshot: Sendable, Equatable {
-    /// The target metric on the validation split, oriented so that lower is better
-    /// (e.g. FRR@FAR; 1 - AUC for AUC-like targets).
-    public var target: Double
-    /// The same kind of metric at a stricter and a looser operating point (FRR at a/10 and a*10).
-    public var neighbours: [Double]
-    /// Fraction of genuine validation pairs per similarity bin (sums to 1).
-    public var genuineBinMass: [Double]
-    /// Fraction of impostor validation pairs per similarity bin (sums to 1).
-    public var impostorBinMass: [Double]
-
-    /// Creates a snapshot.
-    public init(target: Double, neighbours: [Double], genuineBinMass: [Double], impostorBinMass: [Double]) {
-        self.target = target
-        self.neighbours = neighbours
-        self.genuineBinMass = genuineBinMass
-        self.impostorBinMass = impostorBinMass
-    }
-}
-
-/// How rewards are formed from successive target values.
-public enum RewardShape: String, Sendable, CaseIterable, Codable {
-    /// The sign of the improvement (the paper's choice): +1, 0 or -1.
-    case sign
-    /// The improvement itself, divided by a running estimate of its noise.
-    case scaled
-}
-
-/// Settings of the ALA controller.
-public struct ControllerConfig: Sendable, Equatable, Codable {
-    /// Target-metric deltas kept in the state.
-    public var history = 3
-    /// Policy hidden units.
-    public var hidden = 32
-    /// Adam learning rate of the policy.
-    public var learningRate = 0.01
-    /// Moving-average factor of the REINFORCE baseline.
-    public var baselineMomentum = 0.9
-    /// Entropy bonus weight (keeps exploring).
-    public var entropyBonus = 0.01
-    /// Reward shape.
-    public var reward = RewardShape.sign
-    /// Future controller steps whose improvements are summed into one action's reward.
-    public var horizon = 1
-    /// Discount of later improvements within the horizon.
-    public var discount = 0.9
-    /// Improvements smaller than this count as zero (noise floor of the metric).
-    public var deadband = 0.0
-
-    /// The defaults.
-    public init() {}
-}
-
-/// One action taken for one parameter of one child, waiting for its reward.
-struct PendingAction: Sendable, Codable {
-    var features: [[Double]]
-    var actions: [Int]
-    /// Which actions were allowed per parameter (bounds mask some out).
-    var allowed: [[Bool]]
-    var step: Int
-}
-
-/// Adaptive Loss Alignment: a REINFORCE policy that raises, keeps or lowers each loss parameter
-/// every K training steps, rewarded by the improvement of the validation target.
+/// Adaptive Loss Alignment on a population of comparable children.
 ///
-/// Several child models share the policy; their transitions are pooled into one update.
-/// Deterministic for a seed: each child draws its actions from its own seeded stream.
+/// Every round all children start from the same state (the trunk: weights, optimizer, loss
+/// state, sampler), see the same batches and are validated on the same pairs; they differ only
+/// in the loss parameters the controller chose for them. Children come in pairs with antithetic
+/// draws: for each steered parameter the pair's first child draws an action in {lower, keep,
+/// raise} from the policy with a uniform u, the second with 1 - u — mirrored moves while the
+/// policy is undecided; once it is confident the second keeps the parameter instead of making
+/// the same move, so a pair always compares the policy's move with an alternative and a wrong
+/// confident move is caught by the selection. Each child's reward is its
+/// validation cost relative to the others' (`(mean - cost) / (max - min)`), so seeds, batches
+/// and the trunk's progress cancel out; the run then continues every child from the best one
+/// (population-based, as AM-LFS and PBT).
+///
+/// How actions are drawn (`ControlPolicy`): `.learned`, a policy network on the state (target,
+/// progress, validation FRRs around the target, the threshold, the round's improvement, the
+/// parameter's value and kind), updated by REINFORCE from every child's transition; `.search`,
+/// stateless per-parameter action probabilities updated the same way; `.random`, uniform.
+/// Deterministic for a seed.
 public struct ALAController: Sendable, Codable {
-    /// The loss parameters it steers, in the loss's order.
+    /// All loss parameters, in the loss's order.
     public let specs: [ParameterSpec]
+    /// The indices of the parameters it steers.
+    public let steered: [Int]
     /// Settings.
     public let config: ControllerConfig
-    /// The shared policy.
+    /// The target's level as a policy feature: -log10(FAR) / 6 (0 for other targets).
+    public let targetLevel: Double
+    /// Children per round: an even number, or 1 (a single run steered by a warm-started policy:
+    /// its moves are applied without comparison, and nothing is learned).
+    public let children: Int
+    /// The learned policy (used with `.learned`).
     public private(set) var policy: PolicyNetwork
-    /// The REINFORCE baseline (moving average of rewards).
-    public private(set) var baseline = 0.0
-    /// Controller steps taken.
+    /// Stateless action logits per steered parameter (used with `.search`).
+    public private(set) var logits: [[Double]]
+    /// Rounds judged so far.
     public private(set) var steps = 0
-    /// Running mean absolute improvement (for `RewardShape.scaled`).
-    public private(set) var improvementScale = 0.0
+    /// Rounds whose two validation halves agreed / disagreed on which child of the first pair is better.
+    public private(set) var halvesAgree = 0
+    public private(set) var halvesDisagree = 0
 
     var adamM: [Double]
     var adamV: [Double]
     var adamT = 0
-    var children: [ChildState]
-
-    struct ChildState: Sendable, Codable {
-        var rng: SeededGenerator
-        var targets: [Double] = []
-        var lastActions: [Int]
-        /// The change each parameter actually made at the last step (0 when clamped).
-        var lastChange: [Double]
-        var initial: [Double]
-        var pending: [PendingAction] = []
-    }
+    var rng: SeededGenerator
+    /// The trunk's parameters and validation cost after the last round.
+    var center: [Double]
+    var lastCost: Double?
+    /// Per steered parameter: +1 when raising it won the last round, -1 when lowering did, 0 otherwise.
+    var lastDirection: [Double]
+    /// Per steered parameter: the first child's last action (0 lower, 1 keep, 2 raise).
+    var lastAction: [Int]
+    /// This round's transitions: per child, per steered parameter, the features and the action.
+    var pendingFeatures: [[[Double]]] = []
+    var pendingActions: [[Int]] = []
 
     /// Number of features per parameter state.
-    public static func featureCount(history: Int) -> Int { 3 + 1 + history + 2 + 2 + ParameterKind.allCases.count + 3 + 1 }
+    public static let featureCount = 8 + ParameterKind.allCases.count
 
-    /// Creates a controller for `children` models starting from `initial` parameter values.
-    public init(specs: [ParameterSpec], initial: [Double], children: Int, config: ControllerConfig = .init(), seed: UInt64) {
-        precondition(!specs.isEmpty && initial.count == specs.count && children >= 1)
+    /// A controller steering `steered` of `specs` from the initial values `initial`, for a target
+    /// at FAR `targetFAR` (nil for other targets).
+    public init(specs: [ParameterSpec], steered: [Int], initial: [Double], children: Int, targetFAR: Double?,
+                config: ControllerConfig = .init(), seed: UInt64) {
+        precondition(!specs.isEmpty && initial.count == specs.count && children >= 1 && (children == 1 || children % 2 == 0))
+        precondition(!steered.isEmpty && steered.allSatisfy { specs.indices.contains($0) })
         self.specs = specs
+        self.steered = steered
         self.config = config
-        policy = PolicyNetwork(inputs: Self.featureCount(history: config.history), hidden: config.hidden, seed: seed)
+        self.children = children
+        targetLevel = targetFAR.map { -log10($0) / 6 } ?? 0
+        policy = PolicyNetwork(inputs: Self.featureCount, hidden: config.hidden, seed: seed)
+        logits = Array(repeating: [0, 0, 0], count: steered.count)
         adamM = [Double](repeating: 0, count: policy.parameterCount)
         adamV = adamM
-        self.children = (0..<children).map { c in
-            ChildState(
-                rng: SeededGenerator(seed: seed, stream: 0xC0DE + UInt64(c)),
-                lastActions: [Int](repeating: 1, count: specs.count),
-                lastChange: [Double](repeating: 0, count: specs.count), initial: initial)
-        }
+        rng = SeededGenerator(seed: seed, stream: 0xC0DE)
+        center = initial
+        lastDirection = Array(repeating: 0, count: steered.count)
+        lastAction = Array(repeating: 1, count: steered.count)
     }
 
     /// Replaces the policy (warm start from a saved policy); shapes must match.
@@ -162,159 +90,157 @@ public struct ALAController: Sendable, Codable {
         policy = network
     }
 
-    /// The state features of parameter j for a child.
-    func features(child c: Int, parameter j: Int, phi: [Double], snapshot: ValidationSnapshot, progress: Double) -> [Double] {
-        let spec = specs[j]
-        let width = spec.upper - spec.lower
-        let child = children[c]
-        var x = [Double]()
-        x.reserveCapacity(policy.inputs)
-        x.append(progress)
-        x.append((phi[j] - spec.lower) / width)
-        x.append((phi[j] - child.initial[j]) / width)
-        x.append(snapshot.target)
-        let t = child.targets
-        for h in 0..<config.history {
-            // Recent improvements, scaled up so typical rate changes (1e-3..1e-1) are visible.
-            let k = t.count - 1 - h
-            x.append(k >= 1 ? 10 * (t[k - 1] - t[k]) : 0)
+    /// The state features of steered parameter `k` (index into `steered`).
+    func features(_ k: Int, snapshot: ValidationSnapshot?, progress: Double) -> [Double] {
+        let spec = specs[steered[k]]
+        var x: [Double] = [progress, targetLevel]
+        if let s = snapshot {
+            x += [s.target, s.neighbours.first ?? s.target, s.neighbours.dropFirst().first ?? s.target, s.threshold ?? 0]
+            x.append(lastCost.map { 10 * ($0 - s.target) } ?? 0)
+        } else {
+            x += [1, 1, 1, 0, 0]
         }
-        let n = snapshot.neighbours
-        x.append(n.count > 0 ? n[0] : snapshot.target)
-        x.append(n.count > 1 ? n[1] : snapshot.target)
-        var g = 0.0, i = 0.0
-        if let bin = spec.bin {
-            if bin < snapshot.genuineBinMass.count { g = snapshot.genuineBinMass[bin] }
-            if bin < snapshot.impostorBinMass.count { i = snapshot.impostorBinMass[bin] }
-        }
-        x.append(g)
-        x.append(i)
+        x.append((center[steered[k]] - spec.lower) / (spec.upper - spec.lower))
         for kind in ParameterKind.allCases { x.append(kind == spec.kind ? 1 : 0) }
-        for a in 0..<3 { x.append(child.lastActions[j] == a ? 1 : 0) }
-        // The direction the last change suggests: +1 when raising helped or lowering hurt, -1 for
-        // the opposite, 0 when the parameter did not move or the target did not change.
-        let improvement = t.count >= 2 ? t[t.count - 2] - t[t.count - 1] : 0
-        let moved = child.lastChange[j]
-        x.append(moved == 0 || improvement == 0 ? 0 : ((moved > 0) == (improvement > 0) ? 1 : -1))
         return x
     }
 
-    /// One controller step: records each child's new validation result, turns improvements
-    /// into rewards for earlier actions, updates the shared policy, then samples new actions.
-    ///
-    /// - Parameters:
-    ///   - snapshots: one per child, taken after the last K training steps.
-    ///   - phi: each child's current loss parameters; updated in place (clamped to the ranges).
-    ///   - progress: training progress t/T in [0, 1].
-    /// - Returns: what happened, for the run's history.
-    public mutating func step(snapshots: [ValidationSnapshot], phi: inout [[Double]], progress: Double) -> ControllerStep {
-        precondition(snapshots.count == children.count && phi.count == children.count)
-        var rewarded: [(PendingAction, Double)] = []
-        var rewards = [Double?](repeating: nil, count: children.count)
-        for c in children.indices {
-            children[c].targets.append(snapshots[c].target)
-            let t = children[c].targets
-            // An action taken at controller step s is judged by the improvements over the next
-            // `horizon` steps, discounted.
-            var keep: [PendingAction] = []
-            for p in children[c].pending {
-                let age = t.count - 1 - p.step
-                if age >= config.horizon {
-                    var r = 0.0
-                    for u in 1...config.horizon {
-                        let delta = t[p.step + u - 1] - t[p.step + u]
-                        r += pow(config.discount, Double(u - 1)) * shape(delta)
-                    }
-                    rewarded.append((p, r))
-                    if rewards[c] == nil { rewards[c] = r }
-                } else {
-                    keep.append(p)
-                }
-            }
-            children[c].pending = keep
-            if t.count >= 2 { updateScale(abs(t[t.count - 2] - t[t.count - 1])) }
+    /// Action probabilities for steered parameter `k` in state `x`.
+    func probabilities(_ k: Int, _ x: [Double]) -> [Double] {
+        switch config.policy {
+        case .learned: return policy.forward(x).probabilities
+        case .search:
+            let m = logits[k].max()!
+            let e = logits[k].map { exp($0 - m) }
+            let z = e.reduce(0, +)
+            return e.map { $0 / z }
+        case .random: return [1.0 / 3, 1.0 / 3, 1.0 / 3]
         }
+    }
+
+    /// The first round's parameters (before any validation).
+    public mutating func begin(phi: inout [[Double]], progress: Double) -> ControllerStep {
+        assign(phi: &phi, snapshot: nil, progress: progress, rewards: Array(repeating: nil, count: children), best: nil)
+    }
+
+    /// One round after every child was validated: rewards from the children's costs, a policy
+    /// update, the best child, and the next round's parameters around the best child's.
+    public mutating func step(snapshots: [ValidationSnapshot], phi: inout [[Double]], progress: Double) -> ControllerStep {
+        precondition(snapshots.count == children && phi.count == children)
+        let costs = snapshots.map(\.target)
+        let best = costs.indices.min { costs[$0] < costs[$1] || (costs[$0] == costs[$1] && $0 < $1) }!
+        let mean = costs.reduce(0, +) / Double(costs.count)
+        let range = costs.max()! - costs.min()!
+        let rewards = costs.map { range > 0 ? (mean - $0) / range : 0 }
+        if !pendingActions.isEmpty && children > 1 { update(rewards: rewards) }
+        // Which direction won, per steered parameter, for the next state.
+        for k in steered.indices {
+            let a = pendingActions.isEmpty ? 1 : pendingActions[best][k]
+            lastDirection[k] = Double(a - 1)
+            lastAction[k] = pendingActions.isEmpty ? 1 : pendingActions[0][k]
+        }
+        if snapshots.count >= 2, snapshots[0].halves.count == 2, snapshots[1].halves.count == 2 {
+            let a = snapshots[0].halves[0] - snapshots[1].halves[0], b = snapshots[0].halves[1] - snapshots[1].halves[1]
+            if a != 0 && b != 0 {
+                if (a > 0) == (b > 0) { halvesAgree += 1 } else { halvesDisagree += 1 }
+            }
+        }
+        center = phi[best]
+        let step = assign(phi: &phi, snapshot: snapshots[best], progress: progress, rewards: rewards.map { $0 }, best: best)
+        lastCost = costs[best]
+        steps += 1
+        return step
+    }
+
+    /// Draws this round's mirrored actions around `center` and writes every child's parameters.
+    private mutating func assign(phi: inout [[Double]], snapshot: ValidationSnapshot?, progress: Double, rewards: [Double?],
+                                 best: Int?) -> ControllerStep {
+        let xs = steered.indices.map { features($0, snapshot: snapshot, progress: progress) }
+        let ps = steered.indices.map { probabilities($0, xs[$0]) }
+        pendingFeatures = Array(repeating: xs, count: children)
+        pendingActions = Array(repeating: Array(repeating: 1, count: steered.count), count: children)
+        var actionsAll = Array(repeating: Array(repeating: 1, count: specs.count), count: children)
         var entropy = 0.0
-        var advantageMean = 0.0
-        if !rewarded.isEmpty {
-            let meanReward = rewarded.map(\.1).reduce(0, +) / Double(rewarded.count)
+        if children == 1 {
+            // One child: the policy's moves are applied as drawn.
+            var only = center
+            for (k, j) in steered.enumerated() {
+                let p = ps[k], u = rng.unit(), s = specs[j]
+                let a = u < p[0] ? 0 : (u < p[0] + p[1] ? 1 : 2)
+                only[j] = min(max(center[j] + Double(a - 1) * s.step, s.lower), s.upper)
+                pendingActions[0][k] = a
+                actionsAll[0][j] = a
+                entropy -= p.reduce(0) { $0 + ($1 > 0 ? $1 * log($1) : 0) }
+            }
+            phi[0] = only
+        }
+        for pair in 0..<(children / 2) {
+            var first = center, second = center
+            for (k, j) in steered.enumerated() {
+                let p = ps[k]
+                // Antithetic draws: u for the first child, 1 - u for the second, so an undecided
+                // policy tests both directions while a confident one moves both children alike.
+                let u = rng.unit()
+                func draw(_ v: Double) -> Int { v < p[0] ? 0 : (v < p[0] + p[1] ? 1 : 2) }
+                let a = draw(u)
+                var b = draw(1 - u)
+                // The second child is the first's control: where both would move alike, it keeps.
+                if b == a && a != 1 { b = 1 }
+                let s = specs[j]
+                first[j] = min(max(center[j] + Double(a - 1) * s.step, s.lower), s.upper)
+                second[j] = min(max(center[j] + Double(b - 1) * s.step, s.lower), s.upper)
+                pendingActions[2 * pair][k] = a
+                pendingActions[2 * pair + 1][k] = b
+                actionsAll[2 * pair][j] = a
+                actionsAll[2 * pair + 1][j] = b
+                entropy -= p.reduce(0) { $0 + ($1 > 0 ? $1 * log($1) : 0) }
+            }
+            if first == second, let k = steered.indices.first {
+                // A pair must compare two different losses: the control moves the first steered parameter.
+                let j = steered[k], s = specs[j]
+                let b = center[j] < s.upper ? 2 : 0
+                second[j] = min(max(center[j] + Double(b - 1) * s.step, s.lower), s.upper)
+                pendingActions[2 * pair + 1][k] = b
+                actionsAll[2 * pair + 1][j] = b
+            }
+            phi[2 * pair] = first
+            phi[2 * pair + 1] = second
+        }
+        return ControllerStep(
+            step: steps, rewards: rewards, baseline: 0, meanAdvantage: 0,
+            entropy: entropy / Double(max(1, max(1, children / 2) * steered.count)), actions: actionsAll,
+            probabilities: Array(repeating: ps, count: children), best: best)
+    }
+
+    /// REINFORCE on every child's transitions of the round, rewards centred within the population.
+    private mutating func update(rewards: [Double]) {
+        switch config.policy {
+        case .random: return
+        case .search:
+            for k in steered.indices {
+                let p = probabilities(k, [])
+                var g = [0.0, 0.0, 0.0]
+                for c in 0..<children {
+                    let a = pendingActions[c][k]
+                    for b in 0..<3 { g[b] += rewards[c] * ((b == a ? 1 : 0) - p[b]) }
+                }
+                for b in 0..<3 { logits[k][b] += config.learningRate * g[b] / Double(children) }
+            }
+        case .learned:
             var gradient = [Double](repeating: 0, count: policy.parameterCount)
             var terms = 0
-            for (p, r) in rewarded {
-                let advantage = r - baseline
-                advantageMean += advantage / Double(rewarded.count)
-                for j in p.actions.indices {
-                    let g = maskedLogProbabilityGradient(p.features[j], action: p.actions[j], allowed: p.allowed[j])
-                    for k in gradient.indices { gradient[k] += advantage * g[k] }
-                    if config.entropyBonus > 0 { addEntropyGradient(p.features[j], into: &gradient) }
+            for c in 0..<children {
+                for k in steered.indices {
+                    let x = pendingFeatures[c][k]
+                    let g = policy.logProbabilityGradient(x, action: pendingActions[c][k])
+                    for i in gradient.indices { gradient[i] += rewards[c] * g[i] }
+                    if config.entropyBonus > 0 { addEntropyGradient(x, into: &gradient) }
                     terms += 1
                 }
             }
-            for k in gradient.indices { gradient[k] /= Double(terms) }
+            for i in gradient.indices { gradient[i] /= Double(max(terms, 1)) }
             adamAscend(gradient)
-            baseline = config.baselineMomentum * baseline + (1 - config.baselineMomentum) * meanReward
         }
-        var actions = [[Int]]()
-        var probabilities = [[[Double]]]()
-        for c in children.indices {
-            var feats = [[Double]]()
-            var masks = [[Bool]]()
-            var acts = [Int]()
-            var probs = [[Double]]()
-            for j in specs.indices {
-                let x = features(child: c, parameter: j, phi: phi[c], snapshot: snapshots[c], progress: progress)
-                let s = specs[j]
-                let p = policy.forward(x).probabilities
-                // Actions that cannot move the parameter (at a bound) are masked out.
-                var allowed = p
-                if phi[c][j] <= s.lower { allowed[0] = 0 }
-                if phi[c][j] >= s.upper { allowed[2] = 0 }
-                let u = children[c].rng.unit() * allowed.reduce(0, +)
-                let a = u < allowed[0] ? 0 : (u < allowed[0] + allowed[1] ? 1 : 2)
-                entropy -= p.reduce(0) { $0 + ($1 > 0 ? $1 * log($1) : 0) }
-                feats.append(x)
-                masks.append(allowed.map { $0 > 0 })
-                acts.append(a)
-                probs.append(p)
-                let before = phi[c][j]
-                phi[c][j] = min(max(phi[c][j] + Double(a - 1) * s.step, s.lower), s.upper)
-                children[c].lastChange[j] = phi[c][j] - before
-            }
-            children[c].lastActions = acts
-            children[c].pending.append(PendingAction(features: feats, actions: acts, allowed: masks, step: children[c].targets.count - 1))
-            actions.append(acts)
-            probabilities.append(probs)
-        }
-        steps += 1
-        return ControllerStep(
-            step: steps, rewards: rewards, baseline: baseline, meanAdvantage: advantageMean,
-            entropy: entropy / Double(children.count * specs.count), actions: actions, probabilities: probabilities)
-    }
-
-    /// Gradient of log of the renormalised probability over the allowed actions:
-    /// grad log p_a - sum_b in allowed (p_b / Z) grad log p_b.
-    func maskedLogProbabilityGradient(_ x: [Double], action: Int, allowed: [Bool]) -> [Double] {
-        var g = policy.logProbabilityGradient(x, action: action)
-        if allowed.allSatisfy({ $0 }) { return g }
-        let p = policy.forward(x).probabilities
-        let z = (0..<3).reduce(0.0) { $0 + (allowed[$1] ? p[$1] : 0) }
-        for b in 0..<3 where allowed[b] {
-            let gb = policy.logProbabilityGradient(x, action: b)
-            for k in g.indices { g[k] -= p[b] / z * gb[k] }
-        }
-        return g
-    }
-
-    func shape(_ delta: Double) -> Double {
-        let d = abs(delta) <= config.deadband ? 0 : delta
-        switch config.reward {
-        case .sign: return d > 0 ? 1 : (d < 0 ? -1 : 0)
-        case .scaled: return improvementScale > 0 ? max(-3, min(3, d / improvementScale)) : (d > 0 ? 1 : (d < 0 ? -1 : 0))
-        }
-    }
-
-    mutating func updateScale(_ magnitude: Double) {
-        improvementScale = improvementScale == 0 ? magnitude : 0.9 * improvementScale + 0.1 * magnitude
     }
 
     /// Adds the gradient of the policy entropy H(pi(.|x)) times the bonus weight.
@@ -343,13 +269,13 @@ public struct ALAController: Sendable, Codable {
     }
 }
 
-/// What one controller step did, for `history.jsonl`.
+/// What one controller round did, for `history.jsonl`.
 public struct ControllerStep: Sendable {
-    /// Controller step number (1-based).
+    /// Rounds judged before this one.
     public var step: Int
-    /// The reward credited this step to each child's earliest judged action (nil before any).
+    /// Each child's reward for the round just judged (nil at the first round).
     public var rewards: [Double?]
-    /// The baseline after the update.
+    /// The baseline (0: rewards are centred within the population).
     public var baseline: Double
     /// Mean advantage of the update.
     public var meanAdvantage: Double
@@ -357,8 +283,10 @@ public struct ControllerStep: Sendable {
     public var entropy: Double
     /// New actions per child and parameter: 0 lower, 1 keep, 2 raise.
     public var actions: [[Int]]
-    /// The action probabilities they were drawn from.
+    /// The action probabilities of each steered parameter they were drawn from.
     public var probabilities: [[[Double]]]
+    /// The child every child continues from (nil at the first round).
+    public var best: Int?
 }
 
 /// A controller problem a user can act on.
@@ -371,4 +299,15 @@ public enum ControllerError: AlaverifyError, Sendable, Equatable {
     }
 
     public var exitStatus: ExitStatus { .usage }
+}
+
+extension SeededGenerator: Codable {
+    public init(from decoder: Decoder) throws {
+        self.init(seed: try decoder.singleValueContainer().decode(UInt64.self))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(state)
+    }
 }

@@ -1,19 +1,22 @@
-/// Steers the loss parameters of a run's child models between validations: the run hands it each
-/// child's validation snapshot and current parameters, and it changes the parameters for the next
-/// steps. Codable so that a checkpoint can store it and a resumed run continue it exactly.
+/// Steers the loss parameters of a run's children between validations: the run hands it each
+/// child's validation snapshot and current parameters, and it sets the parameters of the next
+/// round. Codable so that a checkpoint can store it and a resumed run continue it exactly.
 ///
-/// `ALAController` is the one there is; a new controller (e.g. population-based) conforms and is
-/// chosen by the run's `LossControl`.
+/// `ALAController` is the one there is (population-based: every round the run continues every
+/// child from the round's best, `ControllerStep.best`).
 public protocol LossController: Sendable, Codable {
-    /// The loss parameters it steers, in the loss's order.
+    /// The loss parameters, in the loss's order.
     var specs: [ParameterSpec] { get }
 
-    /// One controller step after a validation of every child.
+    /// The first round's parameters, before any validation.
+    mutating func begin(phi: inout [[Double]], progress: Double) -> ControllerStep
+
+    /// One round after a validation of every child.
     /// - Parameters:
-    ///   - snapshots: one per child, taken after the last steps.
-    ///   - phi: each child's current loss parameters; updated in place.
+    ///   - snapshots: one per child, taken after the round's steps.
+    ///   - phi: each child's loss parameters; set to the next round's.
     ///   - progress: training progress t/T in [0, 1].
-    /// - Returns: what happened, for the run's history.
+    /// - Returns: what happened (with the child to continue from), for the run's history.
     mutating func step(snapshots: [ValidationSnapshot], phi: inout [[Double]], progress: Double) -> ControllerStep
 }
 

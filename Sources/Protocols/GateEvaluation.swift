@@ -88,7 +88,9 @@ public enum GateEvaluator {
             protocolName: p.name, protocolFile: p.file, candidate: candidate.source, baseline: baseline?.source,
             outcomes: [], notes: [])
         var usableBaseline = baseline
-        if let baseline {
+        // A baseline that only lends its threshold need not be scored on the same comparisons.
+        let comparesBaseline = p.gates.contains { $0.isRegression }
+        if let baseline, comparesBaseline {
             do {
                 try checkMatch(baseline: baseline, candidate: candidate, protocol: p)
             } catch let error as DataError {
@@ -97,12 +99,16 @@ public enum GateEvaluator {
                 usableBaseline = nil
             }
         } else if p.needsBaseline, mode == .check {
-            let g = p.gates.first { $0.isRegression }!
+            let g = p.gates.first { $0.isRegression || $0.fixed?.source == .baseline }!
             throw ProtocolError(
                 file: p.file, line: g.line, key: "gates[\(g.index)]",
                 "compares against a baseline, but none is given: give a baseline file or set baseline: in the protocol (a gate that updates the baseline creates one)")
         }
         for gate in p.gates {
+            if let fixed = gate.fixed {
+                report.outcomes.append(try fixedOutcome(gate, fixed, candidate: candidate, baseline: baseline, protocol: p))
+                continue
+            }
             let reading = try usableReading(candidate, gate, p)
             let value = reading.value!
             switch gate.rule {

@@ -37,7 +37,7 @@ extension GateReport {
             }.joined(separator: "  ") + "\n"
         }
         for o in outcomes where o.verdict == .fail { out += "  ! \(o.gate.name): \(o.message)\n" }
-        for o in outcomes where o.gate.isRegression && o.verdict != .skip { out += "  \(o.gate.name): \(o.method)\n" }
+        for o in outcomes where (o.gate.isRegression || o.gate.fixed != nil) && o.verdict != .skip { out += "  \(o.gate.name): \(o.method)\n" }
         for note in notes { out += "  note: \(note)\n" }
         out += summary + "\n"
         return out

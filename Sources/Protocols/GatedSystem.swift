@@ -94,33 +94,10 @@ extension GatedSystem {
     public static func fromMetricsJSON(path: String, system wanted: String?, protocol p: EvaluationProtocol)
         throws(DataError) -> GatedSystem
     {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DataError(file: path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
-        }
-        let document: JSONValue
-        do { document = try JSONValue.parse(data) } catch { throw DataError(file: path, error.description) }
-        guard case .string(let schema)? = document["schema"], schema == MetricsJSON.schema else {
-            throw DataError(file: path, "not a metrics JSON: expected \"schema\": \"\(MetricsJSON.schema)\"")
-        }
-        guard case .array(let systems)? = document["systems"], !systems.isEmpty else {
-            throw DataError(file: path, "key systems: expected a non-empty list of systems")
-        }
-        let names = systems.map { system -> String in if case .string(let s)? = system["name"] { return s }; return "" }
-        let index: Int
-        if let wanted {
-            guard let k = names.firstIndex(of: wanted) else {
-                throw DataError(file: path, "no system named '\(wanted)' (systems: \(names.joined(separator: ", ")))")
-            }
-            index = k
-        } else {
-            guard systems.count == 1 else {
-                throw DataError(file: path, "holds \(systems.count) systems (\(names.joined(separator: ", "))); choose one by name")
-            }
-            index = 0
-        }
-        let object = systems[index]
+        let picked = try MetricsJSONSystem.read(path: path, system: wanted)
+        let document = picked.document, object = picked.object, index = picked.index
         var result = GatedSystem(
-            name: names[index].isEmpty ? (path as NSString).lastPathComponent : names[index], source: path,
+            name: picked.name.isEmpty ? (path as NSString).lastPathComponent : picked.name, source: path,
             readings: try readings(object, file: path, at: "systems[\(index)]"), scores: nil, scoresUnavailable: nil,
             dataChecksum: nil, protocolName: nil, computed: nil, json: object)
         let record = document["baseline"]

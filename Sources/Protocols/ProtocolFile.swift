@@ -34,6 +34,10 @@ public struct EvaluationProtocol: Sendable {
     public var intervals: IntervalSettings
     /// The baseline metrics JSON or score file (`baseline:`), resolved.
     public var baseline: String?
+    /// The development score file gates take thresholds from (`dev:`), resolved.
+    public var dev: String? = nil
+    /// The model file (or run folder) gates take recorded thresholds from (`model:`), resolved.
+    public var model: String? = nil
     /// The gates, in file order.
     public var gates: [Gate]
 
@@ -43,8 +47,8 @@ public struct EvaluationProtocol: Sendable {
         return (report + gates.map(\.metric)).filter { seen.insert($0).inserted }
     }
 
-    /// True when some gate compares against a baseline.
-    public var needsBaseline: Bool { gates.contains { $0.isRegression } }
+    /// True when some gate compares against a baseline or takes its threshold from one.
+    public var needsBaseline: Bool { gates.contains { $0.isRegression || $0.fixed?.source == .baseline } }
 }
 
 /// Seeded, identity-disjoint split of a samples file (`split:`).
@@ -141,6 +145,9 @@ public struct Gate: Sendable, Equatable {
     public var line: Int
     /// Position in `gates:`.
     public var index: Int
+    /// For a gate on FAR, FRR or HTER at a fixed threshold: the threshold's source (then
+    /// `metric` is the operating point the threshold was chosen for, `eer` for a given number).
+    public var fixed: FixedThresholdGate? = nil
 
     /// What a gate checks.
     public enum Rule: Sendable, Equatable {

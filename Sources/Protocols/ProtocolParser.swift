@@ -7,11 +7,12 @@ extension EvaluationProtocol {
     /// The top-level keys a protocol file may use.
     public static let topLevelKeys = [
         "name", "description", "data", "scores", "format", "polarity", "split", "pairs", "templates", "report",
-        "threshold_rule", "intervals", "baseline", "gates",
+        "threshold_rule", "intervals", "baseline", "dev", "model", "gates",
     ]
     /// The keys a gate may use.
     public static let gateKeys = [
         "metric", "name", "max", "min", "use", "max_regression", "max_relative_regression", "vs", "significance",
+        "threshold_from", "at", "threshold",
     ]
 
     /// Reads and validates a protocol file; relative paths in it are resolved against its folder.
@@ -230,6 +231,8 @@ struct ProtocolReader {
             if let s = m["seed"] { p.intervals.seed = try seed(s, "intervals.seed") }
         }
         if let n = top["baseline"] { p.baseline = resolve(try string(n, "baseline")) }
+        if let n = top["dev"] { p.dev = resolve(try string(n, "dev")) }
+        if let n = top["model"] { p.model = resolve(try string(n, "model")) }
         if let n = top["gates"] {
             var names = Set<String>()
             for (k, item) in try list(n, "gates").enumerated() {
@@ -327,6 +330,7 @@ struct ProtocolReader {
     func gate(_ node: Node, index k: Int) throws(ProtocolError) -> Gate {
         let key = "gates[\(k)]"
         let m = try mapping(node, key, allowed: EvaluationProtocol.gateKeys)
+        if m["threshold_from"] != nil || m["threshold"] != nil || m["at"] != nil { return try fixedGate(node, m, index: k) }
         guard let metricNode = m["metric"] else { throw fail(node, "\(key).metric", "missing; which metric does this gate check?") }
         let metric = try metric(metricNode, "\(key).metric")
         let kinds = ["max", "min", "max_regression", "max_relative_regression"].filter { m[$0] != nil }

@@ -55,6 +55,12 @@ public struct DETPlot: ReportFigure {
             for p in m.operatingPoints {
                 for r in [p.far, p.frr].compactMap({ $0 }) where r < 1 { highest = max(highest, r) }
             }
+            for t in s.thresholds {
+                for r in [t.far, t.frr] where r > 0 && r < 1 {
+                    need = min(need, r)
+                    highest = max(highest, r)
+                }
+            }
         }
         let limit = need * 0.95
         var lower = 1e-9
@@ -134,6 +140,7 @@ public struct DETPlot: ReportFigure {
             for (k, s) in series.enumerated() {
                 for p in s.metrics.operatingPoints { drawPoint(canvas, p, color: Color.series[k % Color.series.count], tags: &tags) }
             }
+            drawFixedThresholds(canvas)
         }
         painter.frame()
         painter.titles(title: title, x: "False accept rate, FAR (%)", y: "False reject rate, FRR (%)")
@@ -213,7 +220,7 @@ public struct DETPlot: ReportFigure {
             let color = Color.series[k % Color.series.count]
             let m = s.metrics
             // Keep room for the key below; the summary lists every system anyway.
-            if !legend.fits(lines: (series.count <= 3 ? 2 : 1) * m.operatingPoints.count + 4 + (k == series.count - 1 ? 0 : 2), reserve: 6) {
+            if !legend.fits(lines: (series.count <= 3 ? 2 : 1) * m.operatingPoints.count + s.thresholds.count + 4 + (k == series.count - 1 ? 0 : 2), reserve: 6) {
                 legend.line("+ \(series.count - k) more system(s): see summary.md", indent: 0)
                 break
             }
@@ -230,6 +237,7 @@ public struct DETPlot: ReportFigure {
                     legend.line(pointSummary(p), marker: marker)
                 }
             }
+            for t in s.thresholds { legend.line(fixedThresholdLine(t), marker: Marker(color: color, hollow: false, diamond: true)) }
             legend.line("nG \(grouped(m.genuineCount)) · nI \(grouped(m.impostorCount))", color: Color(hex: 0x666666))
             legend.gap()
         }
@@ -264,6 +272,10 @@ public struct DETPlot: ReportFigure {
         legend.line("and of FAR (Wilson at the threshold)")
         Marker(color: .axis, hollow: true).draw(canvas, x: x + 13, y: legend.y - 4.5)
         legend.line("n.e.: not estimable (target · n < 3)")
+        if series.contains(where: { !$0.thresholds.isEmpty }) {
+            Marker(color: .axis, hollow: false, diamond: true).draw(canvas, x: x + 13, y: legend.y - 4.5)
+            legend.line("fixed threshold (dots: from target)")
+        }
     }
 }
 

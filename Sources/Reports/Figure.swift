@@ -95,8 +95,16 @@ struct LegendWriter {
 struct Marker {
     var color: Color
     var hollow: Bool
+    /// A diamond marks a result at a threshold fixed elsewhere; a circle an operating point.
+    var diamond = false
 
     func draw(_ canvas: Canvas, x: Double, y: Double, radius: Double = 4.5) {
+        if diamond {
+            let d = radius * 1.45
+            canvas.fillPolygon([(x, y - d - 1), (x + d + 1, y), (x, y + d + 1), (x - d - 1, y)], .white)
+            canvas.fillPolygon([(x, y - d), (x + d, y), (x, y + d), (x - d, y)], color)
+            return
+        }
         canvas.circle(x, y, radius: radius, fill: hollow ? .white : color, stroke: hollow ? color : .white, width: hollow ? 2 : 1.2)
         if !hollow { canvas.circle(x, y, radius: radius + 1, fill: nil, stroke: color, width: 1) }
     }

@@ -74,7 +74,11 @@ public struct Report: Sendable {
             let image = try figure.render()
             files.append((figure.fileName, try PNGEncoder.encode(image, text: metadata(figure, provenance))))
         }
-        let named = series.map { NamedMetrics(name: $0.name, source: $0.source, metrics: $0.metrics) }
+        let named = series.map { s in
+            var n = NamedMetrics(name: s.name, source: s.source, metrics: s.metrics)
+            n.thresholds = s.thresholds
+            return n
+        }
         files.append(("metrics.json", Array((MetricsJSON.document(named).serialized() + "\n").utf8)))
         files.append(("summary.md", Array(summary(series, figures: figures, axes: axes, training: runs, differences: differences, provenance: provenance).utf8)))
         return Report(files: files)
@@ -142,6 +146,7 @@ public struct Report: Sendable {
             out += "**Differences from \(markdownCell(differences[0].reference))** (each system's value minus the first's; paired subject bootstrap: both thresholds re-derived on the same resampled identities):\n\n"
             out += differences.map { "- " + markdownCell($0.line) }.joined(separator: "\n") + "\n\n"
         }
+        out += fixedThresholdSection(series)
         for f in figures { out += "![\(f.title)](\(f.fileName))\n\n" }
         for (run, runFigures) in training { out += trainingSection(run, figures: runFigures) }
         out += "<details><summary>Inputs and command</summary>\n\n"

@@ -14,6 +14,8 @@ public struct PlotSeries: Sendable {
     public var rocCurve: DETCurve
     /// Score histogram.
     public var histogram: ScoreHistogram
+    /// Results at thresholds fixed elsewhere (e.g. chosen on a dev file), marked on the DET.
+    public var thresholds: [ThresholdResult] = []
 
     /// Creates a series from parts.
     public init(name: String, source: String, metrics: SystemMetrics, detCurve: DETCurve, rocCurve: DETCurve, histogram: ScoreHistogram) {
@@ -25,19 +27,21 @@ public struct PlotSeries: Sendable {
         self.histogram = histogram
     }
 
-    /// Sorts, evaluates and thins a score set: the DET curve for `axes`, the ROC curve for log
+    /// Sorts, evaluates, applies `thresholds` and thins a score set: the DET curve for `axes`, the ROC curve for log
     /// FAR and linear FRR, each keeping the points around every operating point and the EER.
     /// - Complexity: O(n) to sort and evaluate, plus O(maxPoints · log n).
     public static func make(
         name: String, source: String, scores: consuming AnyScoreSet, options: EvaluationOptions, axes: DETAxes,
-        maxPoints: Int = 1500
-    ) throws(EvaluationError) -> PlotSeries {
+        maxPoints: Int = 1500, thresholds: [FixedThreshold] = []
+    ) throws -> PlotSeries {
         let summary = try scores.plotSummary(options, thinnings: [
             CurveThinning(maxPoints: maxPoints, farScale: axes.scale, frrScale: axes.scale),
             CurveThinning(maxPoints: maxPoints, farScale: .log, frrScale: .linear),
-        ])
-        return PlotSeries(
+        ], thresholds: thresholds)
+        var series = PlotSeries(
             name: name, source: source, metrics: summary.metrics, detCurve: summary.curves[0], rocCurve: summary.curves[1],
             histogram: summary.histogram)
+        series.thresholds = summary.thresholds
+        return series
     }
 }

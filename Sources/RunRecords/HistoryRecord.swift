@@ -6,8 +6,9 @@ import ScoreMetrics
 ///
 /// Coded with `JSONValueEncoder`/`JSONValueDecoder`, which keep the keys in the order below:
 /// `step`, `child`, `loss`, `validation`, `loss_parameters`, `trained_loss_parameters`, then the
-/// controller's `actions`, `reward` (null before its first judged action), `baseline` and
-/// `policy_entropy` (ALA runs), then `data` (streamed runs). Decoding names the field that is
+/// controller's `actions`, `reward` (null before its first judged action), `baseline`,
+/// `policy_entropy`, `continued_from` and `validation_halves` (controlled runs), then `data`
+/// (streamed runs). Decoding names the field that is
 /// wrong in `HistoryRecordError`.
 public struct HistoryRecord: Sendable, Equatable, Codable {
     /// The training step at which the child was validated.
@@ -30,6 +31,10 @@ public struct HistoryRecord: Sendable, Equatable, Codable {
     public var baseline: Double?
     /// The policy's mean entropy over parameters (nats) at this step.
     public var policyEntropy: Double?
+    /// The child every child continued from after this validation (controlled populations).
+    public var continuedFrom: Int?
+    /// The reward value on two disjoint halves of the validation identities (controlled populations).
+    public var validationHalves: [Double]?
     /// The run's streaming totals so far (streamed runs only).
     public var data: DataStreamStats?
 
@@ -37,7 +42,7 @@ public struct HistoryRecord: Sendable, Equatable, Codable {
     public init(
         step: Int, child: Int, loss: Double, validation: ValidationResult, lossParameters: NamedValues,
         trainedLossParameters: NamedValues? = nil, actions: [Int]? = nil, reward: Double? = nil, baseline: Double? = nil,
-        policyEntropy: Double? = nil, data: DataStreamStats? = nil
+        policyEntropy: Double? = nil, continuedFrom: Int? = nil, validationHalves: [Double]? = nil, data: DataStreamStats? = nil
     ) {
         self.step = step
         self.child = child
@@ -49,6 +54,8 @@ public struct HistoryRecord: Sendable, Equatable, Codable {
         self.reward = reward
         self.baseline = baseline
         self.policyEntropy = policyEntropy
+        self.continuedFrom = continuedFrom
+        self.validationHalves = validationHalves
         self.data = data
     }
 
@@ -67,7 +74,7 @@ public struct HistoryRecord: Sendable, Equatable, Codable {
     enum Key: String, CodingKey {
         case step, child, loss, validation, actions, reward, baseline, data
         case lossParameters = "loss_parameters", trainedLossParameters = "trained_loss_parameters"
-        case policyEntropy = "policy_entropy"
+        case policyEntropy = "policy_entropy", continuedFrom = "continued_from", validationHalves = "validation_halves"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -83,6 +90,8 @@ public struct HistoryRecord: Sendable, Equatable, Codable {
         if actions != nil, reward == nil { try c.encodeNil(forKey: .reward) } else { try c.encodeIfPresent(reward, forKey: .reward) }
         try c.encodeIfPresent(baseline, forKey: .baseline)
         try c.encodeIfPresent(policyEntropy, forKey: .policyEntropy)
+        try c.encodeIfPresent(continuedFrom, forKey: .continuedFrom)
+        try c.encodeIfPresent(validationHalves, forKey: .validationHalves)
         try c.encodeIfPresent(data.map(StreamTotals.init), forKey: .data)
     }
 
@@ -109,6 +118,8 @@ public struct HistoryRecord: Sendable, Equatable, Codable {
         reward = try c.optionalField(Double.self, .reward, "'reward' must be a number or null")
         baseline = try c.optionalField(Double.self, .baseline, "'baseline' must be a number or null")
         policyEntropy = try c.optionalField(Double.self, .policyEntropy, "'policy_entropy' must be a number or null")
+        continuedFrom = try c.optionalField(Int.self, .continuedFrom, "'continued_from' must be a child index")
+        validationHalves = try c.optionalField([Double].self, .validationHalves, "'validation_halves' must be an array of two numbers")
         data = try c.optionalField(StreamTotals.self, .data, "'data' must hold streamed_batches, stall_seconds and read_seconds")?.stats
     }
 }

@@ -28,9 +28,11 @@ extension TrainingRun {
     func callbacks(history: HistoryFile, stopAfter: Int?) -> [any PopulationCallback] {
         var list: [any PopulationCallback] = [
             IntervalCallback { [state] report, _ in state.trainingSeconds += report.seconds },
-            IntervalCallback { [state, evaluator, data] _, population in try Self.validate(population, evaluator, data.validation, state) },
+            IntervalCallback { [state, evaluator, data, config] _, population in
+                try Self.validate(population, evaluator, data.validation, state, halves: config.lossControl.isPopulation)
+            },
             IntervalCallback { [state, config] report, population in
-                Self.steer(population, state, progress: Double(report.step) / Double(config.steps))
+                try Self.steer(population, state, progress: Double(report.step) / Double(config.steps))
             },
             IntervalCallback { report, population in try self.keepBest(report.step, population) },
             IntervalCallback { report, population in try self.record(report, population, history) },
@@ -48,13 +50,14 @@ extension TrainingRun {
     }
 
     /// Validates every child (children in parallel) into `state.validations`.
-    static func validate(_ population: Population, _ evaluator: TargetEvaluator, _ images: ImageSet, _ state: RunState) throws {
+    static func validate(_ population: Population, _ evaluator: TargetEvaluator, _ images: ImageSet, _ state: RunState,
+                         halves: Bool) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         let n = population.members.count
         let results = UnsafeMutableBufferPointer<Result<ChildValidation, any Error>?>.allocate(capacity: n)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
-        Compute.forEachPart(n) { c in results[c] = Result { try evaluator.validate(population.members[c].model, on: images) } }
+        Compute.forEachPart(n) { c in results[c] = Result { try evaluator.validate(population.members[c].model, on: images, halves: halves) } }
         state.validationSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         state.validations = try results.map { result throws in
             do { return try result!.get() } catch { throw RunError.internalFailure("validation failed: \(error)") }
@@ -62,19 +65,39 @@ extension TrainingRun {
     }
 
     /// Records the parameters the last steps trained with, then lets the controller (if any)
-    /// choose each child's parameters for the next steps.
-    static func steer(_ population: Population, _ state: RunState, progress: Double) {
+    /// judge the round and choose each child's parameters for the next one; every child then
+    /// continues from the round's best child (its weights, optimizer, loss state and sampler).
+    static func steer(_ population: Population, _ state: RunState, progress: Double) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         let trainers = population.members
         state.trainedPhi = trainers.map { $0.loss.phi }
         state.controllerStep = nil
         if var controller = state.controller {
             var phi = trainers.map { $0.loss.phi.map(Double.init) }
-            state.controllerStep = controller.step(snapshots: state.validations.map(\.snapshot), phi: &phi, progress: progress)
+            let step = controller.step(snapshots: state.validations.map(\.snapshot), phi: &phi, progress: progress)
+            if let best = step.best { try continueFrom(best, population) }
             for (trainer, p) in zip(trainers, phi) { trainer.loss.phi = p.map(Float.init) }
+            state.controllerStep = step
             state.controller = controller
         }
         state.controllerSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    }
+
+    /// Copies child `best`'s whole state into every other child.
+    static func continueFrom(_ best: Int, _ population: Population) throws {
+        let snapshot = population.members[best].state()
+        for (c, trainer) in population.members.enumerated() where c != best {
+            do { try trainer.restore(snapshot) } catch { throw RunError.internalFailure("continuing child \(c) from child \(best): \(error)") }
+        }
+    }
+
+    /// The controller's first round: each child's parameters before any training.
+    func beginControl() {
+        guard var controller = state.controller else { return }
+        var phi = population.members.map { $0.loss.phi.map(Double.init) }
+        state.controllerStep = controller.begin(phi: &phi, progress: 0)
+        for (trainer, p) in zip(population.members, phi) { trainer.loss.phi = p.map(Float.init) }
+        state.controller = controller
     }
 
     /// Keeps a child's model as `model.h5` whenever its validation cost is the lowest so far
@@ -86,7 +109,10 @@ extension TrainingRun {
             state.best = (cost, c, step)
             try RunFiles.write(
                 path: directory.model, format: RunFiles.modelFormat, states: [population.members[c].state()],
-                documents: ["config": try config.json()])
+                documents: [
+                    "config": try config.json(),
+                    "thresholds": try evaluator.deploymentThresholds(population.members[c].model, on: data.validation),
+                ])
         }
     }
 
@@ -104,7 +130,8 @@ extension TrainingRun {
                 lossParameters: NamedValues(names: names, values: loss.phi.map(Double.init)),
                 trainedLossParameters: NamedValues(names: names, values: state.trainedPhi[c].map(Double.init)),
                 actions: cs.map { $0.actions[c].map { $0 - 1 } }, reward: cs?.rewards[c], baseline: cs?.baseline,
-                policyEntropy: cs?.entropy, data: stream))
+                policyEntropy: cs?.entropy, continuedFrom: cs?.best, validationHalves: v.snapshot.halves.isEmpty ? nil : v.snapshot.halves,
+                data: stream))
         }
     }
 

@@ -83,9 +83,20 @@ public struct RunConfig: Sendable, Codable, Equatable {
     /// Rows per batch.
     public var rowsPerBatch: Int { batchSampling == .shuffled ? (batchSize ?? identitiesPerBatch * samplesPerIdentity) : identitiesPerBatch * samplesPerIdentity }
 
-    /// `16x8` (P x K) or `256` (shuffled rows).
+    /// Children share a controlled population's batch (each child trains on `1/children` of it,
+    /// the same rows for every child): a population costs as many samples per step as one child
+    /// of a fixed-loss run.
+    var batchShare: Int { lossControl.isPopulation ? max(1, children) : 1 }
+
+    /// Rows of one child's shuffled batch.
+    public var childRowsPerBatch: Int { max(2, rowsPerBatch / batchShare) }
+
+    /// Identities of one child's P x K batch.
+    public var childIdentitiesPerBatch: Int { max(2, identitiesPerBatch / batchShare) }
+
+    /// `16x8` (P x K) or `256 shuffled` per child.
     public var batchDescription: String {
-        batchSampling == .pk ? "\(identitiesPerBatch)x\(samplesPerIdentity)" : "\(rowsPerBatch) shuffled"
+        batchSampling == .pk ? "\(childIdentitiesPerBatch)x\(samplesPerIdentity)" : "\(childRowsPerBatch) shuffled"
     }
 
     /// Identity split settings.
@@ -186,16 +197,29 @@ public enum BatchSampling: String, Sendable, Codable, CaseIterable {
 /// What steers the loss parameters between validations: a new controller is a case here, a line
 /// in `controllerType` and one in `TrainingRun.makeController`.
 public enum LossControl: String, Sendable, Codable, CaseIterable {
-    /// The ALA policy raises, keeps or lowers each parameter (`ALAController`).
+    /// ALA: a learned policy chooses mirrored parameter moves for a population of children that
+    /// share each round's start and batches; the run continues from the best (`ALAController`).
     case ala
+    /// The same population with stateless, learned action probabilities (a population search).
+    case search
+    /// The same population with uniformly random moves (the control for what learning adds).
+    case random
     /// The initial parameters throughout.
     case fixed
 
-    /// The type of the controller a checkpoint stores (nil: none).
-    public var controllerType: (any LossController.Type)? {
+    /// How the controller draws its actions (nil: no controller).
+    public var policy: ControlPolicy? {
         switch self {
-        case .ala: return ALAController.self
+        case .ala: return .learned
+        case .search: return .search
+        case .random: return .random
         case .fixed: return nil
         }
     }
+
+    /// Whether the children are a controlled population (identical at each round's start).
+    public var isPopulation: Bool { policy != nil }
+
+    /// The type of the controller a checkpoint stores (nil: none).
+    public var controllerType: (any LossController.Type)? { isPopulation ? ALAController.self : nil }
 }

@@ -103,17 +103,17 @@ public final class RunData {
     func batchSource(_ config: RunConfig, seed: UInt64) throws -> any BatchSource {
         let shuffled = config.batchSampling == .shuffled
         if let train {
-            if shuffled { return try ShuffledSampler(data: train, batchSize: config.rowsPerBatch, seed: seed) }
+            if shuffled { return try ShuffledSampler(data: train, batchSize: config.childRowsPerBatch, seed: seed) }
             return try PKSampler(
-                data: train, identitiesPerBatch: config.identitiesPerBatch, samplesPerIdentity: config.samplesPerIdentity, seed: seed)
+                data: train, identitiesPerBatch: config.childIdentitiesPerBatch, samplesPerIdentity: config.samplesPerIdentity, seed: seed)
         }
         guard let streamReader else { throw RunError.internalFailure("neither an in-memory nor a streamed train split") }
         // Draws exactly what the in-memory sampler draws over the same train split (same rows, same dense labels).
         let sampler: any BatchIndexSampling
         if shuffled {
-            sampler = try ShuffledIndexSampler(classes: try DenseLabels(trainLabels).classes, batchSize: config.rowsPerBatch, seed: seed)
+            sampler = try ShuffledIndexSampler(classes: try DenseLabels(trainLabels).classes, batchSize: config.childRowsPerBatch, seed: seed)
         } else {
-            sampler = try StreamedBatchSource.pk(trainLabels, config.identitiesPerBatch, config.samplesPerIdentity, seed)
+            sampler = try StreamedBatchSource.pk(trainLabels, config.childIdentitiesPerBatch, config.samplesPerIdentity, seed)
         }
         let stream = try StreamedBatchSource(
             reader: streamReader, rows: trainRows, labels: trainLabels, sampler: sampler, depth: Self.prefetchDepth)

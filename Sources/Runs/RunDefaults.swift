@@ -29,6 +29,13 @@ extension RunConfig {
         return (n + 9) / 10 * 10
     }
 
+    /// The impostor-tail share loss control starts with for a target: ten times the target FAR
+    /// (the tail the target's threshold sits in), at most 0.5; 1e-3 for other targets.
+    public static func tailFraction(for target: Metric) -> Double {
+        if case .frrAtFAR(let a) = target { return min(0.5, 10 * a) }
+        return 1e-3
+    }
+
     /// Steps between validations of a margin-softmax run: about 20 validations, at least 10 steps apart.
     public static func validationInterval(steps: Int) -> Int { max(min(steps, 10), steps / 20) }
 

@@ -40,6 +40,9 @@ extension RunConfig {
             "\($0(.checkpointInterval)) must be a positive multiple of \($0(.interval)) (\(c.interval))"
         }
         try require(c.children >= 1 && c.children <= 64) { "\($0(.children)) must lie in 1...64" }
+        try require(!c.lossControl.isPopulation || c.children % 2 == 0 || (c.lossControl == .ala && c.children == 1)) {
+            "\($0(.lossControl)) \(c.lossControl.rawValue) needs an even number of children (pairs), or one child steered by an ALA policy, got \($0(.children)) \(c.children)"
+        }
         try require(c.learningRate > 0 && c.learningRate <= 1) { "\($0(.learningRate)) must lie in (0, 1], got \(c.learningRate)" }
         try require(c.warmupSteps >= 0 && c.warmupSteps <= c.steps) {
             "\($0(.warmupSteps)) must lie in 0...steps (\(c.steps)), got \(c.warmupSteps)"

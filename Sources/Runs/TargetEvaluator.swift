@@ -43,11 +43,25 @@ public struct TargetEvaluator: Sendable {
         return [min(a / 10, 0.5), min(a * 10, 0.5)]
     }
 
-    /// Embeds `images` with `model` and validates all their pairs (i < j).
-    public func validate(_ model: EmbeddingNetwork, on images: ImageSet) throws -> ChildValidation {
+    /// Embeds `images` with `model` and validates all their pairs (i < j); with `halves`, also the
+    /// reward value within each of two disjoint halves of the identities (even and odd dense
+    /// class), which tells how reliably the reward ranks children.
+    public func validate(_ model: EmbeddingNetwork, on images: ImageSet, halves: Bool = false) throws -> ChildValidation {
+        let d = model.embeddingSize
         let embeddings = images.pixels.withUnsafeBufferPointer { model.embed($0, count: images.count) }
-        let pairs = Verification.allPairSimilarities(embeddings: embeddings, dimension: model.embeddingSize, labels: images.labels)
-        return try validate(genuine: pairs.genuine, impostor: pairs.impostor)
+        let pairs = Verification.allPairSimilarities(embeddings: embeddings, dimension: d, labels: images.labels)
+        var result = try validate(genuine: pairs.genuine, impostor: pairs.impostor)
+        if halves {
+            result.snapshot.halves = try (0..<2).map { h in
+                let rows = images.classes.indices.filter { Int(images.classes[$0]) % 2 == h }
+                var e: [Float] = []
+                e.reserveCapacity(rows.count * d)
+                for r in rows { e += embeddings[(r * d)..<((r + 1) * d)] }
+                let p = Verification.allPairSimilarities(embeddings: e, dimension: d, labels: rows.map { images.labels[$0] })
+                return try validate(genuine: p.genuine, impostor: p.impostor).snapshot.target
+            }
+        }
+        return result
     }
 
     /// Validates genuine and impostor similarity scores.
@@ -63,11 +77,13 @@ public struct TargetEvaluator: Sendable {
         let rates = rewardRates
         let reward = rates.isEmpty ? target.cost(targetValue) : rates.map { value(.frrAtFAR($0)) }.reduce(0, +) / Double(rates.count)
         let neighbours = neighbourRates.map { value(.frrAtFAR($0)) }
+        let threshold = m.operatingPoints.first { $0.metric == target }?.threshold
         return ChildValidation(
             result: ValidationResult(
                 target: target, value: targetValue, rewardValue: reward, eer: m.eer?.value, rocAUC: m.rocAUC, frrNeighbours: neighbours),
             snapshot: ValidationSnapshot(
-                target: reward, neighbours: neighbours, genuineBinMass: binMasses(genuine), impostorBinMass: binMasses(impostor)))
+                target: reward, neighbours: neighbours, genuineBinMass: binMasses(genuine), impostorBinMass: binMasses(impostor),
+                threshold: threshold.flatMap { $0.isFinite ? $0 : nil }))
     }
 
     /// The fraction of `scores` in each similarity bin (the pairwise loss's bins).

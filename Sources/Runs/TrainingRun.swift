@@ -88,7 +88,9 @@ public final class TrainingRun {
     /// The trainer of child `c`: its network, loss (with `config.initialParameters`), optimizer,
     /// schedule and batch source, seeded from the run's seed.
     static func makeTrainer(_ config: RunConfig, data: RunData, child c: Int) throws -> Trainer {
-        let seed = config.seed &+ UInt64(c) &* 1000
+        // A controlled population's children start identical (the same weights, sampler and
+        // generator), so that a round compares loss parameters alone; fixed-loss children are seeds.
+        let seed = config.seed &+ (config.lossControl.isPopulation ? 0 : UInt64(c) &* 1000)
         do {
             let model = try config.network.build(config, seed: seed)
             let loss = config.lossFamily.make(config, classes: data.trainClasses, seed: seed)
@@ -117,12 +119,27 @@ public final class TrainingRun {
 
     /// The controller `config.lossControl` asks for, steering `loss`'s parameters (nil: fixed loss).
     static func makeController(_ config: RunConfig, loss: any VerificationLoss) -> (any LossController)? {
-        switch config.lossControl {
-        case .fixed: return nil
-        case .ala:
-            return ALAController(
-                specs: specs(loss.parameterDescriptions), initial: loss.phi.map(Double.init), children: config.children,
-                config: config.controller, seed: config.seed)
+        guard let policy = config.lossControl.policy else { return nil }
+        var settings = config.controller
+        settings.policy = policy
+        let all = specs(loss.parameterDescriptions)
+        let targetFAR: Double?
+        if case .frrAtFAR(let a) = config.target { targetFAR = a } else { targetFAR = nil }
+        return ALAController(
+            specs: all, steered: steered(all), initial: loss.phi.map(Double.init), children: config.children,
+            targetFAR: targetFAR, config: settings, seed: config.seed)
+    }
+
+    /// The parameters loss control steers: the scale, the margins that are in use (a margin softmax
+    /// keeps its other margin at 0), the balance and the tail weight; not the per-bin weights.
+    static func steered(_ specs: [ParameterSpec]) -> [Int] {
+        let marginSoftmax = specs.contains { $0.name == "cos_margin" }
+        return specs.indices.filter { j in
+            switch specs[j].kind {
+            case .scale, .balance, .tail: return true
+            case .margin: return !marginSoftmax || specs[j].name == "cos_margin"
+            default: return false
+            }
         }
     }
 
@@ -134,6 +151,7 @@ public final class TrainingRun {
             if p.name == "scale" { kind = .scale }
             if p.name.hasSuffix("margin") { kind = .margin }
             if p.name == "balance" { kind = .balance }
+            if p.name == "tail_weight" { kind = .tail }
             if let open = p.name.firstIndex(of: "["), let b = Int(p.name[p.name.index(after: open)...].dropLast()) {
                 bin = b
                 kind = p.name.hasPrefix("genuine") ? .genuineBinWeight : .impostorBinWeight
@@ -174,8 +192,9 @@ public final class TrainingRun {
             try AtomicFile.write(data.splitDocument(checksum: config.dataChecksum), to: directory.split)
         }
         let resumedStep = resuming ? try resume() : nil
+        if resumedStep == nil { beginControl() }
         let history = try HistoryFile(path: directory.history, keepingUpTo: resumedStep)
-        log("training \(config.children) \(config.network.rawValue.uppercased()) child model(s), \(config.lossControl == .ala ? "ALA" : "fixed") loss, target \(config.target), \(config.steps) steps of \(config.batchDescription), \(config.lossFamily) loss; \(data.summary)")
+        log("training \(config.children) \(config.network.rawValue.uppercased()) child model(s), \(["ala": "ALA", "search": "population-search", "random": "random-move", "fixed": "fixed"][config.lossControl.rawValue]!) loss, target \(config.target), \(config.steps) steps of \(config.batchDescription), \(config.lossFamily) loss; \(data.summary)")
         log("compute: \(Compute.summary); results do not depend on the thread count")
         let outcome: RunOutcome
         do {

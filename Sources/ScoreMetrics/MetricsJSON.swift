@@ -8,6 +8,10 @@ public struct NamedMetrics: Sendable {
     public var source: String
     /// The metrics.
     public var metrics: SystemMetrics
+    /// Results at thresholds fixed elsewhere (a dev file, a model, given numbers), in order.
+    public var thresholds: [ThresholdResult] = []
+    /// Cllr, minCllr and the calibrated Cllr, when asked for.
+    public var calibration: CalibrationMetrics?
 
     /// Creates a named entry.
     public init(name: String, source: String, metrics: SystemMetrics) {
@@ -51,6 +55,8 @@ public enum MetricsJSON {
             })))
         }
         members.append(("operating_points", .array(m.operatingPoints.map(point))))
+        if !s.thresholds.isEmpty { members.append(("fixed_thresholds", .array(s.thresholds.map(thresholdResult)))) }
+        if let c = s.calibration { members.append(("calibration", calibration(c))) }
         return .object(members)
     }
 

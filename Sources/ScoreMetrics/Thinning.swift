@@ -246,30 +246,36 @@ public struct PlotSummary: Sendable {
     public var curves: [DETCurve]
     /// The score histogram (its range includes every finite operating threshold).
     public var histogram: ScoreHistogram
+    /// Results at the fixed thresholds asked for, in order.
+    public var thresholds: [ThresholdResult] = []
 }
 
 extension SortedScores {
-    /// Evaluates, thins and bins (see `PlotSummary`).
-    func plotSummary(_ options: EvaluationOptions, thinnings: [CurveThinning], bins: Int) throws(EvaluationError) -> PlotSummary {
+    /// Evaluates, applies the fixed thresholds, thins and bins (see `PlotSummary`); the curves
+    /// keep the points of every operating and fixed threshold.
+    func plotSummary(_ options: EvaluationOptions, thinnings: [CurveThinning], bins: Int, thresholds: [FixedThreshold]) throws -> PlotSummary {
         let metrics = try evaluate(options)
-        var keep = metrics.operatingPoints.compactMap(\.threshold)
+        let fixed = try thresholds.map {
+            try apply($0, interval: options.interval, level: options.level, replicates: options.replicates, seed: options.seed)
+        }
+        var keep = metrics.operatingPoints.compactMap(\.threshold) + thresholds.map(\.threshold)
         if let eer = metrics.eer { keep.append(eer.threshold) }
         return PlotSummary(
             metrics: metrics, curves: thinnings.map { thinnedCurve($0, keepingThresholds: keep) },
-            histogram: histogram(bins: bins, including: keep))
+            histogram: histogram(bins: bins, including: keep), thresholds: fixed)
     }
 }
 
 extension AnyScoreSet {
-    /// Sorts once (in place when this is the only reference), evaluates, thins each curve and
-    /// bins the scores; specialised for the set's precision.
+    /// Sorts once (in place when this is the only reference), evaluates, applies the fixed
+    /// thresholds, thins each curve and bins the scores; specialised for the set's precision.
     /// - Complexity: O(n) to sort and evaluate, plus O((maxPoints + bins) · log n).
     public consuming func plotSummary(
-        _ options: EvaluationOptions, thinnings: [CurveThinning], bins: Int = 100
-    ) throws(EvaluationError) -> PlotSummary {
+        _ options: EvaluationOptions, thinnings: [CurveThinning], bins: Int = 100, thresholds: [FixedThreshold] = []
+    ) throws -> PlotSummary {
         switch consume self {
-        case .float(let s): return try SortedScores(s).plotSummary(options, thinnings: thinnings, bins: bins)
-        case .double(let s): return try SortedScores(s).plotSummary(options, thinnings: thinnings, bins: bins)
+        case .float(let s): return try SortedScores(s).plotSummary(options, thinnings: thinnings, bins: bins, thresholds: thresholds)
+        case .double(let s): return try SortedScores(s).plotSummary(options, thinnings: thinnings, bins: bins, thresholds: thresholds)
         }
     }
 }

@@ -79,6 +79,7 @@ struct ExportTests {
         #expect(meta["alaverify_version"] == "0.1.0" && meta["data_sha256"] == config.dataChecksum)
         #expect(meta["target"] == config.target.description && meta["architecture"] == model.network.architecture)
         #expect(Float(meta["threshold"] ?? "") != nil, "\(meta)")
+        #expect(meta["threshold_source"]?.hasPrefix("recorded by train on the validation split") == true, "\(meta)")
         let history = try TrainingHistory.parse(Array(try Data(contentsOf: run.appendingPathComponent("history.jsonl"))))
         #expect(Double(meta["validation_frr"] ?? "") == history.best?.value, "the validation FRR at the kept model's step")
 
@@ -92,17 +93,31 @@ struct ExportTests {
         #expect(systems[0]["counts"] as? [String: Int] == systems[1]["counts"] as? [String: Int])
     }
 
-    @Test("without the training data the threshold is left out, and the command says so")
-    func noData() throws {
+    @Test("the threshold: recorded by train, recomputed from the data for a model without one (the same number), or left out and said")
+    func threshold() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let run = dir.appendingPathComponent("run")
         #expect(try train(run).status == 0)
-        // Run from another folder: the config's relative data path does not resolve there.
-        let r = try CLI.run(["export", "--model", run.appendingPathComponent("model.h5").path, "--onnx", "m.onnx"], in: dir)
-        #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("no threshold in the metadata: the training data fixtures/fonts-mini.h5 is not here (give it with --data)"), "\(r.stdout)")
-        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("m.onnx").path))
+        let model = run.appendingPathComponent("model.h5").path
+        let recorded = try CLI.run(["export", "--model", model, "--onnx", "a.onnx"], in: dir)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        #expect(recorded.stdout.contains("recorded by train on the validation split"), "\(recorded.stdout)")
+        // The same weights without the recorded thresholds, as a model of an earlier version.
+        let contents = try RunFiles.read(path: model, formats: [RunFiles.modelFormat])
+        let older = dir.appendingPathComponent("older.h5").path
+        try RunFiles.write(path: older, format: RunFiles.modelFormat, states: contents.states, documents: ["config": contents.documents["config"]!])
+        let recomputed = try CLI.run(["export", "--model", older, "--onnx", dir.appendingPathComponent("b.onnx").path])
+        #expect(recomputed.status == 0, "\(recomputed.stderr)")
+        #expect(recomputed.stdout.contains("recomputed on the validation split"), "\(recomputed.stdout)")
+        func threshold(_ line: String) -> String? { line.components(separatedBy: "; threshold ").last?.components(separatedBy: " ").first }
+        #expect(threshold(recomputed.stdout) != nil && threshold(recomputed.stdout) == threshold(recorded.stdout),
+                "recomputed \(recomputed.stdout) vs recorded \(recorded.stdout)")
+        // From another folder the config's relative data path does not resolve: no threshold, said so.
+        let none = try CLI.run(["export", "--model", older, "--onnx", "c.onnx"], in: dir)
+        #expect(none.status == 0, "\(none.stderr)")
+        #expect(none.stdout.contains("no threshold in the metadata: the model records none and the training data fixtures/fonts-mini.h5 is not here (give it with --data)"), "\(none.stdout)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("c.onnx").path))
         // Other data under --data is refused: its validation split would not be the run's.
         let other = try writeSamples(in: dir, name: "other.h5", identities: 6, perIdentity: 3, size: 32)
         let wrong = try CLI.run(["export", "--model", run.path, "--onnx", "n.onnx", "--data", other], in: dir)

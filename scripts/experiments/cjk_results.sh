@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# RESULTS.md's runs on cjk-glyphs32-dev.h5: every arm at the defaults and equal compute (1,185 steps
+# of 256 samples; a population's children share the batch), seeds 1-3, then the comparison.
+# A finished run (its scores.h5 exists) is skipped, so the script can be re-run after an interruption.
+#
+# usage: scripts/experiments/cjk_results.sh DATA.h5 OUT_DIR [PHASE...]
+#   phases: fixed ala random search fixed2 grid targets transfer torch compare (default: all)
+# needs: the release binary (make release); for torch and compare a venv with torch/h5py/numpy
+#   (TORCH_VENV, default /work/torch-venv) and h5py/numpy (VENV, default ~/.cache/alaverify-bench-venv)
+set -euo pipefail
+DATA=${1:?samples file}
+OUT=${2:?output folder}
+shift 2
+PHASES=${*:-fixed ala random search fixed2 grid targets transfer torch compare}
+BIN=${ALAVERIFY_BIN:-$(pwd)/.build/release/alaverify}
+VENV=${VENV:-$HOME/.cache/alaverify-bench-venv}
+TORCH_VENV=${TORCH_VENV:-/work/torch-venv}
+mkdir -p "$OUT"
+
+run() {  # run NAME ARGS...: one training run into OUT/NAME unless it finished
+  local name=$1
+  shift
+  [ -f "$OUT/$name/scores.h5" ] && { echo "skip $name (done)"; return; }
+  echo "== $name: alaverify train --data DATA $*"
+  /usr/bin/time -v "$BIN" train --data "$DATA" --out "$OUT/$name" --force "$@" > "$OUT/$name.log" 2> "$OUT/$name.time"
+}
+
+for phase in $PHASES; do
+  case $phase in
+    fixed)  for s in 1 2 3; do run fixed-s$s --loss-control fixed --seed $s; done ;;
+    ala)    for s in 1 2 3; do run ala-s$s --loss-control ala --seed $s; done ;;
+    random) for s in 1 2 3; do run random-s$s --loss-control random --seed $s; done ;;
+    search) for s in 1 2 3; do run search-s$s --loss-control search --seed $s; done ;;
+    # The other way to spend the fixed loss's compute: two seeds sharing the batch, the better on validation.
+    fixed2) for s in 1 2 3; do run fixed2-s$s --loss-control fixed --children 2 --batch-size 128 --seed $s; done ;;
+    # A fixed grid of scale x margin, seed 1; the best on validation is the grid's pick.
+    grid)
+      for scale in 20 40; do for m in 0.25 0.45; do
+        run grid-s$scale-m$m --loss-control fixed --seed 1 --set scale=$scale --set cos_margin=$m
+      done; done ;;
+    # Cross-target: ALA trained for 1e-2 and 1e-3 (1e-4 is the ala arm), seed 1.
+    targets) for t in 1e-2 1e-3; do run ala-t$t-s1 --loss-control ala --target frr@far=$t --seed 1; done ;;
+    # Transfer: a policy learned on cjk-mini over chained runs, then steering one run on the full set.
+    transfer)
+      MINI=${MINI:-$(dirname "$DATA")/cjk-mini.h5}
+      prev=""
+      for e in 1 2 3 4 5 6; do
+        name=mini-e$e
+        if [ ! -f "$OUT/$name/policy.h5" ]; then
+          "$BIN" train --data "$MINI" --target frr@far=1e-3 --loss-control ala --children 4 --steps 300 --interval 15 \
+            --seed $e --out "$OUT/$name" --force ${prev:+--policy "$prev"} > "$OUT/$name.log" 2>&1
+        fi
+        prev="$OUT/$name/policy.h5"
+      done
+      run transfer-s1 --loss-control ala --children 1 --policy "$prev" --seed 1
+      run transfer2-s1 --loss-control ala --policy "$prev" --seed 1 ;;
+    torch)
+      for s in 1 2 3; do
+        [ -f "$OUT/torch-s$s/scores.h5" ] && continue
+        (cd bench/train_bench && /usr/bin/time -v "$TORCH_VENV/bin/python" torch_recipe.py --split "$OUT/fixed-s$s/split.json" \
+          --steps 1233 --seed $s --out "$OUT/torch-s$s" > "$OUT/torch-s$s.log" 2> "$OUT/torch-s$s.time")
+      done ;;
+    compare)
+      arms() { local a=""; for s in 1 2 3; do [ -f "$OUT/$1-s$s/scores.h5" ] && a="$a,$OUT/$1-s$s"; done; echo "${a#,}"; }
+      "$VENV/bin/python" scripts/experiments/compare_runs.py fixed="$(arms fixed)" ala="$(arms ala)" \
+        random="$(arms random)" search="$(arms search)" fixed2="$(arms fixed2)" torch="$(arms torch)" ;;
+    *) echo "unknown phase $phase" >&2; exit 64 ;;
+  esac
+done
