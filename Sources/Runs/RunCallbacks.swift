@@ -111,7 +111,7 @@ extension TrainingRun {
                 path: directory.model, format: RunFiles.modelFormat, states: [population.members[c].state()],
                 documents: [
                     "config": try config.json(),
-                    "thresholds": try evaluator.deploymentThresholds(population.members[c].model, on: data.validation),
+                    "thresholds": v.thresholds,
                 ])
         }
     }

@@ -10,6 +10,8 @@ public struct ChildValidation: Sendable {
     public var result: ValidationResult
     /// The controller's view: the reward value (a cost), the neighbours and the per-bin masses.
     public var snapshot: ValidationSnapshot
+    /// The validation thresholds the model would record (`deploymentThresholds`).
+    public var thresholds: String
 }
 
 /// The reward and selection rule of a run: the value of its target on the validation split,
@@ -83,7 +85,8 @@ public struct TargetEvaluator: Sendable {
                 target: target, value: targetValue, rewardValue: reward, eer: m.eer?.value, rocAUC: m.rocAUC, frrNeighbours: neighbours),
             snapshot: ValidationSnapshot(
                 target: reward, neighbours: neighbours, genuineBinMass: binMasses(genuine), impostorBinMass: binMasses(impostor),
-                threshold: threshold.flatMap { $0.isFinite ? $0 : nil }))
+                threshold: threshold.flatMap { $0.isFinite ? $0 : nil }),
+            thresholds: try deploymentThresholds(sorted))
     }
 
     /// The fraction of `scores` in each similarity bin (the pairwise loss's bins).
