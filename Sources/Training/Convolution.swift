@@ -40,10 +40,10 @@ public final class Conv2d: Layer {
         let biasGradient = Tensor()
     }
 
-    /// Creates the layer and draws its weights from `rng`.
+    /// Creates the layer and draws its weights from `rng` by `initialization`.
     public init(
         inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true,
-        rng: inout SeededGenerator
+        initialization: WeightInitialization = .heNormal, rng: inout SeededGenerator
     ) {
         precondition(kernel > 0 && stride > 0 && padding >= 0)
         self.inChannels = inChannels
@@ -54,8 +54,7 @@ public final class Conv2d: Layer {
         let fanIn = inChannels * kernel * kernel
         weight = Parameter(name: "weight", shape: Shape(outChannels, fanIn), decays: true)
         self.bias = bias ? Parameter(name: "bias", shape: Shape(outChannels), decays: false) : nil
-        let std = (2.0 / Double(fanIn)).squareRoot()
-        for i in 0..<weight.value.count { weight.value[i] = Float(rng.normal() * std) }
+        initialization.fill(weight.value, fanIn: fanIn, rng: &rng)
     }
 
     private var pointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }

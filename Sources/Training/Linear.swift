@@ -15,14 +15,16 @@ public final class Linear: Layer {
     private let inputGradient = Tensor()
     private var input: Tensor?
 
-    /// Creates the layer and draws its weights from `rng`.
-    public init(inputs: Int, outputs: Int, bias: Bool = true, rng: inout SeededGenerator) {
+    /// Creates the layer and draws its weights from `rng` by `initialization`.
+    public init(
+        inputs: Int, outputs: Int, bias: Bool = true, initialization: WeightInitialization = .heNormal,
+        rng: inout SeededGenerator
+    ) {
         self.inputs = inputs
         self.outputs = outputs
         weight = Parameter(name: "weight", shape: Shape(outputs, inputs), decays: true)
         self.bias = bias ? Parameter(name: "bias", shape: Shape(outputs), decays: false) : nil
-        let std = (2.0 / Double(inputs)).squareRoot()
-        for i in 0..<weight.value.count { weight.value[i] = Float(rng.normal() * std) }
+        initialization.fill(weight.value, fanIn: inputs, rng: &rng)
     }
 
     public func outputShape(for s: Shape) -> Shape? { s.rowSize == inputs ? Shape(s.n, outputs) : nil }

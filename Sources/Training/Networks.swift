@@ -226,7 +226,8 @@ public struct CNNConfiguration: Sendable, Equatable {
 /// A residual network for single-channel images: a stem `[Conv3x3 (C -> w), BatchNorm, ReLU]`,
 /// `stages` stages of `blocksPerStage` basic residual blocks at `w * 2^stage` channels (the first
 /// block of every stage after the first has stride 2 and a projection shortcut), global average
-/// pooling, `Linear` to the embedding (no bias), `BatchNorm` (1d) and `L2Normalize`.
+/// pooling, `Linear` to the embedding (no bias), `BatchNorm` (1d) and `L2Normalize`. Convolutions
+/// and the embedding layer start as PyTorch's (`WeightInitialization.uniformFanIn`).
 public struct ResNetConfiguration: Sendable, Equatable {
     /// Sample shape `[C, H, W]`.
     public var sampleShape: Shape
@@ -278,7 +279,9 @@ public struct ResNetConfiguration: Sendable, Equatable {
         var rng = SeededGenerator(seed: seed)
         var layers: [any Layer] = [
             InputNormalization(mean: inputMean, std: inputStd),
-            Conv2d(inChannels: sampleShape.n, outChannels: width, kernel: 3, padding: 1, bias: false, rng: &rng),
+            Conv2d(
+                inChannels: sampleShape.n, outChannels: width, kernel: 3, padding: 1, bias: false, initialization: .uniformFanIn,
+                rng: &rng),
             BatchNorm(channels: width, relu: true),
         ]
         var channels = width
@@ -290,7 +293,7 @@ public struct ResNetConfiguration: Sendable, Equatable {
                 channels = out
             }
         }
-        layers += [GlobalAvgPool(), Linear(inputs: channels, outputs: embedding, bias: false, rng: &rng),
+        layers += [GlobalAvgPool(), Linear(inputs: channels, outputs: embedding, bias: false, initialization: .uniformFanIn, rng: &rng),
                    BatchNorm(channels: embedding), L2Normalize()]
         let name = "resnet(\(sampleShape.extents.map(String.init).joined(separator: "x")),w=\(width),stages=\(stages),blocks=\(blocksPerStage),e=\(embedding))"
         return try EmbeddingNetwork(architecture: name, sampleShape: sampleShape, body: Sequential(layers))

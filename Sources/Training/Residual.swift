@@ -33,12 +33,12 @@ public final class ResidualBlock: Layer {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.stride = stride
-        conv1 = Conv2d(inChannels: inChannels, outChannels: outChannels, kernel: 3, stride: stride, padding: 1, bias: false, rng: &rng)
+        conv1 = Conv2d(inChannels: inChannels, outChannels: outChannels, kernel: 3, stride: stride, padding: 1, bias: false, initialization: .uniformFanIn, rng: &rng)
         norm1 = BatchNorm(channels: outChannels, relu: true)
-        conv2 = Conv2d(inChannels: outChannels, outChannels: outChannels, kernel: 3, padding: 1, bias: false, rng: &rng)
+        conv2 = Conv2d(inChannels: outChannels, outChannels: outChannels, kernel: 3, padding: 1, bias: false, initialization: .uniformFanIn, rng: &rng)
         norm2 = BatchNorm(channels: outChannels)
         if stride != 1 || inChannels != outChannels {
-            projection = Conv2d(inChannels: inChannels, outChannels: outChannels, kernel: 1, stride: stride, bias: false, rng: &rng)
+            projection = Conv2d(inChannels: inChannels, outChannels: outChannels, kernel: 1, stride: stride, bias: false, initialization: .uniformFanIn, rng: &rng)
             projectionNorm = BatchNorm(channels: outChannels)
         } else {
             projection = nil
