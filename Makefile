@@ -9,17 +9,22 @@ BIN := .build/release/alaverify
 PYVENV := .build/python
 ALAVERIFY_PYTHON ?= $(CURDIR)/$(PYVENV)/bin/python
 
-.PHONY: deps pydeps build release test demo bench clean
+.PHONY: deps pydeps build release test test-slurm slurm-deps demo bench clean
 
-## deps: install the C libraries when missing (apt; sudo when not root)
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+# Installs the Debian packages $(1) that are missing (apt; sudo when not root), else says $(2).
+define apt_install_missing
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
-	else echo "deps: all system libraries present"; fi
+	else echo "$(2)"; fi
+endef
+
+## deps: install the C libraries when missing (apt; sudo when not root)
+deps:
+	$(call apt_install_missing,$(APT_PACKAGES),deps: all system libraries present)
 
 ## pydeps: numpy and onnxruntime for the round-trip tests, in a venv under .build (pip, PyPI);
 ## nothing to do when ALAVERIFY_PYTHON already imports them
@@ -40,13 +45,39 @@ release: deps
 	$(SWIFT) build -c release --product alaverify
 
 ## test: the whole test suite (Swift Testing; ends with its summary line, which gives the test
-## run's wall time). End-to-end tests drive the release binary, the one users run; the ONNX and
-## NumPy round trips run onnxruntime and numpy (make pydeps) and fail, never skip, without them.
+## run's wall time). End-to-end tests drive the release binary, the one users run. The Slurm
+## end-to-end tests run on the cluster of ALAVERIFY_SLURM_CONF if set, else on a one-node cluster
+## started for the run when this machine can (root, `make slurm-deps`) and stopped afterwards; else
+## the run says first that they are not run. ALAVERIFY_REQUIRE_SLURM=1 (.ci/run) makes that an error.
+## The ONNX and NumPy round trips run onnxruntime and numpy (make pydeps) and fail, never skip, without them.
 test: deps pydeps
 	$(SWIFT) build --build-tests
 	$(SWIFT) build -c release --product alaverify
 	@echo "test run: $$(nproc) cores, ALAVERIFY_BIN=$(BIN), started $$(date -u +%H:%M:%S)"
-	ALAVERIFY_PYTHON=$(ALAVERIFY_PYTHON) ALAVERIFY_BIN=$(CURDIR)/$(BIN) $(SWIFT) test --skip-build 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
+	@wrap=; \
+	if [ -n "$${ALAVERIFY_SLURM_CONF:-}" ]; then \
+	  echo "slurm: the Slurm end-to-end tests use the cluster of ALAVERIFY_SLURM_CONF=$$ALAVERIFY_SLURM_CONF"; \
+	elif why=$$(bash scripts/slurm_cluster.sh check 2>&1); then \
+	  wrap="bash scripts/with_slurm_cluster.sh"; \
+	elif [ -n "$${ALAVERIFY_REQUIRE_SLURM:-}" ]; then \
+	  echo "slurm: ALAVERIFY_REQUIRE_SLURM is set, but no Slurm cluster can be started here: $$why" >&2; exit 1; \
+	else \
+	  echo "slurm: NOT RUN: the Slurm end-to-end tests (4-shard array + merge, failed shard) need a cluster: $$why"; \
+	fi; \
+	echo "ALAVERIFY_BIN=$(CURDIR)/$(BIN) $$wrap $(SWIFT) test --skip-build"; \
+	ALAVERIFY_PYTHON=$(ALAVERIFY_PYTHON) ALAVERIFY_BIN=$(CURDIR)/$(BIN) $$wrap $(SWIFT) test --skip-build 2>&1 | tee .build/test.log; exit $${PIPESTATUS[0]}
+
+## slurm-deps: Debian's Slurm and munge, for the Slurm end-to-end tests (apt; sudo when not root)
+SLURM_PACKAGES := slurmctld slurmd slurm-client munge
+slurm-deps:
+	$(call apt_install_missing,$(SLURM_PACKAGES),slurm-deps: slurm and munge present)
+
+## test-slurm: only the Slurm end-to-end tests, on a one-node cluster started for them and stopped
+## afterwards (needs root: the daemons run as root). .ci/run runs the whole suite with the cluster up.
+test-slurm: deps pydeps slurm-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) build -c release --product alaverify
+	ALAVERIFY_BIN=$(CURDIR)/$(BIN) bash scripts/with_slurm_cluster.sh $(SWIFT) test --skip-build --filter Slurm
 
 ## demo: ALA against the fixed loss at equal compute on the CJK fixture, one report comparing them
 ## (about a minute on 2 cores after the build)

@@ -54,6 +54,9 @@ let package = Package(
         .target(name: "ONNXExport", dependencies: [
             "AlaverifyBase", "Training", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
+        // Sharded scoring: the pair matrix cut into shards, shard summaries, their exact merge,
+        // Slurm job scripts.
+        .target(name: "Shards", dependencies: ["AlaverifyBase", "ScoreMetrics", "SampleData", "Training", "Runs"]),
 
         // Protocol files (YAML) and CI gates against baselines.
         .target(name: "Protocols", dependencies: [
@@ -67,7 +70,7 @@ let package = Package(
 
         .target(name: "AlaverifyCLI", dependencies: [
             "AlaverifyBase", "ScoreMetrics", "SampleData", "Protocols", "Reports", "Training", "LossAlignment", "RunRecords",
-            "Runs", "ONNXExport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Runs", "ONNXExport", "Shards", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "alaverify", dependencies: ["AlaverifyCLI"]),
 
@@ -84,9 +87,10 @@ let package = Package(
         .testTarget(name: "ONNXExportTests", dependencies: [
             "ONNXExport", "Training", "AlaverifyBase", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
+        .testTarget(name: "ShardsTests", dependencies: ["Shards", "ScoreMetrics", "SampleData", "AlaverifyBase"]),
         // Every test that runs the built binary (ALAVERIFY_BIN, else the one beside the tests).
         .testTarget(name: "EndToEndTests", dependencies: [
-            "alaverify", "SampleData", "Runs", "RunRecords", "Training", "ScoreMetrics", "AlaverifyBase", "TestSupport",
+            "alaverify", "SampleData", "Runs", "RunRecords", "Training", "ScoreMetrics", "AlaverifyBase", "TestSupport", "Shards",
         ]),
         .testTarget(name: "ProtocolsTests", dependencies: ["Protocols", "ScoreMetrics", "SampleData", "AlaverifyBase", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "RunRecords", "ScoreMetrics", "AlaverifyBase", "CCairo", "TestSupport"]),

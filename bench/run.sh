@@ -24,6 +24,14 @@ for script in bench/run_metrics_bench.sh bench/report_bench.sh bench/run_bob_agr
   esac
   "$script" "$BIN" || { echo "$script failed" >&2; status=1; }
 done
+# Sharded scoring at 1.1e9 comparisons (about 12 minutes, a 3.5 GB scores file for a while):
+# opt in with BENCH_SHARDS=1; needs the shared font data.
+if [ "${BENCH_SHARDS:-0}" = 1 ]; then
+  echo "== bench/run_shard_bench.sh"
+  bench/run_shard_bench.sh "$BIN" || { echo "bench/run_shard_bench.sh failed" >&2; status=1; }
+else
+  echo "== bench/run_shard_bench.sh skipped (BENCH_SHARDS=1 runs it; ALAVERIFY_FONTS_H5 names the font data)"
+fi
 # Training throughput against JAX installs jax/jaxlib (large): opt in with BENCH_TRAIN=1.
 if [ "${BENCH_TRAIN:-0}" = 1 ]; then
   "$VENV/bin/pip" install -q jax jaxlib

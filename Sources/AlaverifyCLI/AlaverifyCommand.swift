@@ -17,7 +17,7 @@ public struct AlaverifyCommand: ParsableCommand {
         version: alaverifyVersion,
         subcommands: [
             TrainCommand.self, ScoreCommand.self, MetricsCommand.self, ReportCommand.self, GateCommand.self,
-            InspectCommand.self, DatasetCommand.self, ExportCommand.self,
+            InspectCommand.self, DatasetCommand.self, ExportCommand.self, SlurmCommand.self,
         ])
 
     public init() {}

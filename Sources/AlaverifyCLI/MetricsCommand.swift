@@ -47,6 +47,9 @@ struct MetricsCommand: ParsableCommand {
     @Flag(help: "Operating points only: no EER/AUC/AP and no sort (linear-time selection).")
     var pointsOnly = false
 
+    @Flag(help: "The files are the shard summaries of one evaluation ('score --shard'): give the metrics of all their pairs, the same JSON as 'metrics' on the unsharded scores file (intervals: conservative by default, or wilson/none).")
+    var merge = false
+
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one score file") }
         guard names.isEmpty || names.count == files.count else {
@@ -58,6 +61,12 @@ struct MetricsCommand: ParsableCommand {
         if let json, json != "-" { try requireWritableOutput(json, "--json") }
         if pointsOnly && (fixed.any || fixed.cllr || fixed.calibrate != nil) {
             throw UsageError("--points-only computes operating points only; drop it to use --dev, --threshold, --threshold-from, --cllr or --calibrate")
+        }
+        if merge {
+            if fixed.any || fixed.cllr || fixed.calibrate != nil {
+                throw UsageError("--merge gives the metrics JSON of the unsharded scores; --dev, --threshold, --threshold-from, --cllr and --calibrate need a scores file")
+            }
+            return try runMerged()
         }
         let options = selection.options(curveMetrics: !pointsOnly)
         let thresholds = try fixed.fixedThresholds(input, selection)

@@ -59,7 +59,9 @@ enum MetricsTable {
             }
         }
         if let method = m.operatingPoints.compactMap(\.interval).first {
-            let how = method.method == "wilson" ? "Wilson at the chosen threshold" : "subject bootstrap, \(method.replicates ?? 0) replicates"
+            let how = method.method == "wilson" ? "Wilson at the chosen threshold"
+                : method.method == "conservative" ? "conservative: Wilson on identities over the threshold's range"
+                : "subject bootstrap, \(method.replicates ?? 0) replicates"
             notes.insert("  CI: \(Int((method.level * 100).rounded()))% (\(how))", at: 0)
         }
         out += table(rows)

@@ -76,10 +76,17 @@ struct ReportCommand: ParsableCommand {
         }
     }
 
+    @Flag(help: "The inputs are the shard summaries of one evaluation ('score --shard'): report their merged scores (exact metrics; the curve through its exact corners; impostor histogram bars at the shards' radix-bin resolution).")
+    var merge = false
+
     func run() throws {
         if fixed.cllr || fixed.calibrate != nil { throw UsageError("--cllr and --calibrate belong to 'alaverify metrics'; report draws fixed thresholds (--dev, --threshold, --threshold-from)") }
+        if merge && fixed.any {
+            throw UsageError("--merge reports the merged shards' metrics; --dev, --threshold and --threshold-from need a scores file")
+        }
         let thresholds = try fixed.fixedThresholds(input, selection)
         try prepareOutputFolder()
+        if merge { return try runMerged() }
         let options = selection.options(curveMetrics: true)
         var series = [PlotSeries]()
         var provenance = [(path: String, sha256: String)]()
@@ -110,13 +117,7 @@ struct ReportCommand: ParsableCommand {
                 throw ErrorInFile(file: path, error)
             }
             timer.lap("evaluate, thin, bin")
-            for p in s.metrics.operatingPoints where !p.estimable || p.estimableBySubjects == false || !p.reachable {
-                let n = p.metric.isFRRAtFAR ? p.impostorCount : p.genuineCount
-                let why = !p.reachable ? "unreachable (failed or infinite scores alone exceed the target)"
-                    : !p.estimable ? "not estimable (\(p.target) x \(n) comparisons < 3, rule of 3); drawn hollow"
-                    : "not estimable by subjects (too few identity pairs); drawn hollow"
-                FileHandle.standardError.write(Data("alaverify: warning: \(path): \(p.metric) \(why)\n".utf8))
-            }
+            warnAboutPoints(s.metrics, path)
             series.append(s)
             if inputs.count > 1 && (options.interval == .auto || options.interval == .bootstrap) { compared.append((s.name, set)) }
         }
@@ -257,11 +258,4 @@ private func reason(_ error: Error) -> String {
         return String(cString: strerror(Int32(underlying.code)))
     }
     return ns.localizedDescription
-}
-
-/// The argument as a POSIX shell would need it written.
-func shellQuoted(_ s: String) -> String {
-    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=@:,+%")
-    if !s.isEmpty && s.allSatisfy({ safe.contains($0) }) { return s }
-    return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

@@ -47,6 +47,12 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "Output scores file: .h5 (HDF5 alaverify-scores v1) or .npz (NumPy).")
     var out: String
 
+    @Option(help: "Score one shard of the pairs, i/n (1 <= i <= n), or auto (a Slurm array task, or a Kubernetes Indexed Job with --shards): writes OUT's shard summary OUT-stem.shard-i-of-n.h5 for 'metrics --merge'.")
+    var shard: String?
+
+    @Option(help: "The number of shards for --shard auto under a Kubernetes Indexed Job (its completions).")
+    var shards: Int?
+
     @Option(help: ArgumentHelp(
         "After scoring, evaluate the new scores at the thresholds recorded in this model (RUN or RUN/model.h5, usually --model's own) or metrics JSON: FAR and FRR at the threshold you ship.",
         valueName: "file"))
@@ -60,7 +66,14 @@ struct ScoreCommand: ParsableCommand {
         if (out as NSString).pathExtension.lowercased() == "npy" {
             throw UsageError("--out \(out): an .npy holds one array; name an .npz (NumPy arrays scores, labels, left_id, right_id) or an .h5 file")
         }
-        try requireWritableOutput(out, "--out")
+        let shardSpec = try resolvedShard()
+        if shardSpec != nil, (out as NSString).pathExtension.lowercased() == "npz" {
+            throw UsageError("--out \(out): a shard writes an HDF5 shard summary for 'metrics --merge'; name an .h5 file")
+        }
+        if shardSpec != nil, let thresholdFrom {
+            throw UsageError("--threshold-from \(thresholdFrom): a shard holds part of the pairs; evaluate the unsharded scores file with 'metrics --threshold-from'")
+        }
+        try requireWritableOutput(shardSpec.map { $0.fileName(for: out) } ?? out, "--out")
         // Read the thresholds first: a model without them fails before any scoring.
         let thresholds = try thresholdFrom.map { try ThresholdOptions.recorded($0, system: nil) } ?? []
         if let thresholdFrom, let t = thresholds.first(where: { $0.polarity != .similarity }) {
@@ -105,6 +118,10 @@ struct ScoreCommand: ParsableCommand {
         guard perIdentity.values.contains(where: { $0 >= 2 }) else {
             throw DataError(file: dataPath,
                 "every identity gives one \(unit) here, so there is no genuine pair; use more --samples-per-identity or smaller --templates")
+        }
+        if let shardSpec {
+            try scoreShard(shardSpec, trained, samples: samples, dataPath: dataPath, indices: indices, labels: labels, templates: groups)
+            return
         }
         let pixels = try samples.readImages(indices: indices)
         var embeddings = trained.embed(pixels, count: indices.count)

@@ -153,25 +153,15 @@ extension SortedScores {
         let nI = Double(impostorCount), nG = Double(genuineCount)
         var hull: [(x: Double, y: Double)] = [(0, 1)]
         hull.reserveCapacity(1024)
-        @inline(__always) func add(_ p: (x: Double, y: Double), _ hull: inout [(x: Double, y: Double)]) {
-            while let last = hull.last, last.x == p.x, p.y <= last.y { hull.removeLast() }
-            while hull.count >= 2 {
-                let o = hull[hull.count - 2], a = hull[hull.count - 1]
-                let cross = (a.x - o.x) * (p.y - o.y) - (a.y - o.y) * (p.x - o.x)
-                if cross <= 0 { hull.removeLast() } else { break }
-            }
-            if let last = hull.last, last.x == p.x, last.y <= p.y { return }
-            hull.append(p)
-        }
         withWalker { w in
             var lastFR = -1
             while let p = w.next() {
                 if p.fr == lastFR { continue }
                 lastFR = p.fr
-                add((Double(p.fa) / nI, Double(p.fr) / nG), &hull)
+                addToLowerHull((Double(p.fa) / nI, Double(p.fr) / nG), &hull)
             }
         }
-        add((1, 0), &hull)
+        addToLowerHull((1, 0), &hull)
         return polylineEER(hull) ?? 0
     }
 
@@ -260,6 +250,18 @@ extension SortedScores {
             return area / a
         }
     }
+}
+
+/// Adds a point (in ascending FAR) to the lower convex hull of the points added before it.
+@inline(__always) func addToLowerHull(_ p: (x: Double, y: Double), _ hull: inout [(x: Double, y: Double)]) {
+    while let last = hull.last, last.x == p.x, p.y <= last.y { hull.removeLast() }
+    while hull.count >= 2 {
+        let o = hull[hull.count - 2], a = hull[hull.count - 1]
+        let cross = (a.x - o.x) * (p.y - o.y) - (a.y - o.y) * (p.x - o.x)
+        if cross <= 0 { hull.removeLast() } else { break }
+    }
+    if let last = hull.last, last.x == p.x, last.y <= p.y { return }
+    hull.append(p)
 }
 
 /// The crossing of a (FAR, FRR) polyline with FAR = FRR, walking from its first point.

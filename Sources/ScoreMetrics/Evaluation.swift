@@ -8,6 +8,9 @@ public enum IntervalMethod: String, Sendable, CaseIterable {
     case bootstrap
     /// Wilson interval at the chosen threshold (the threshold's own uncertainty is ignored).
     case wilson
+    /// Wilson bounds on independent units (identities) over the threshold's own range: what
+    /// merged shard summaries give instead of the subject bootstrap (see `conservativeInterval`).
+    case conservative
     /// No interval.
     case none
 }
@@ -122,7 +125,9 @@ extension SortedScores {
             case .frrAtFAR, .farAtFRR:
                 var point = operatingPoint(metric, rule: options.rule, identityStats: stats)
                 if point.reachable, options.interval != .none {
-                    if useBootstrap, let ids = identities {
+                    if options.interval == .conservative {
+                        point.interval = conservativeInterval(point, rule: options.rule, level: options.level, stats: stats)
+                    } else if useBootstrap, let ids = identities {
                         if bootstrap == nil { bootstrap = SubjectBootstrap(self, ids) }
                         point.interval = bootstrap!.interval(
                             metric, rule: options.rule, replicates: options.replicates, level: options.level,

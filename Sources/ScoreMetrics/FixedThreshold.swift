@@ -208,7 +208,8 @@ extension SortedScores {
 
     /// Applies a fixed threshold: counts, rates and intervals (`interval`: `auto` bootstraps
     /// subjects at the fixed threshold when identities are known, else Wilson; the threshold is
-    /// not re-derived in the replicates).
+    /// not re-derived in the replicates; `conservative` takes Wilson bounds on independent units,
+    /// identity pairs and genuine identities when known).
     /// - Complexity: O(log n), plus O(n) once and O(B * (S + identity pairs)) for the bootstrap.
     public func apply(
         _ fixed: FixedThreshold, interval: IntervalMethod = .auto, level: Double = 0.95, replicates: Int = 1000, seed: UInt64 = 0
@@ -222,6 +223,15 @@ extension SortedScores {
             falseAccepts: c.falseAccepts, falseRejects: c.falseRejects, genuineCount: genuineCount, impostorCount: impostorCount)
         switch interval {
         case .none: break
+        case .conservative:
+            // The threshold is fixed, so its range is one point: Wilson bounds of the observed
+            // rates on independent units (impostor identity pairs, genuine identities; else the
+            // comparisons), as the operating points' conservative interval takes them.
+            let stats = identities.map { IdentityStats($0) }
+            let far = wilsonBounds(r.far, units: stats?.impostorPairs ?? impostorCount, level: level)
+            let frr = wilsonBounds(r.frr, units: stats?.genuineSubjects ?? genuineCount, level: level)
+            r.farInterval = ConfidenceInterval(lower: far.lower, upper: far.upper, level: level, method: conservativeMethod, replicates: nil)
+            r.frrInterval = ConfidenceInterval(lower: frr.lower, upper: frr.upper, level: level, method: conservativeMethod, replicates: nil)
         case .wilson, .auto, .bootstrap:
             if interval != .wilson, let ids = identities {
                 let similarity = polarity == .distance ? -fixed.threshold : fixed.threshold

@@ -38,11 +38,7 @@ extension SortedScores {
                 let lows = [finite(g, 0.001), finite(i, 0.001)].compactMap { $0 }
                 let highs = [finite(g, 0.999), finite(i, 0.999)].compactMap { $0 }
                 let extra = including.filter(\.isFinite).map { polarity == .distance ? -$0 : $0 }
-                var lo = (lows + extra).min() ?? 0, hi = (highs + extra).max() ?? 1
-                if !(hi > lo) { lo -= 0.5; hi += 0.5 }
-                let pad = (hi - lo) * 0.02
-                lo -= pad
-                hi += pad
+                let (lo, hi) = histogramRange(lows: lows, highs: highs, including: extra)
                 let n = max(bins, 1)
                 let distance = polarity == .distance
                 // Edges on the similarity scale, ascending.
@@ -63,4 +59,13 @@ extension SortedScores {
             }
         }
     }
+}
+
+/// The range a histogram covers: the lowest low and highest high (with the values it must
+/// include), one unit wide when they coincide, padded by 2% on each side.
+func histogramRange(lows: [Double], highs: [Double], including extra: [Double]) -> (lo: Double, hi: Double) {
+    var lo = (lows + extra).min() ?? 0, hi = (highs + extra).max() ?? 1
+    if !(hi > lo) { lo -= 0.5; hi += 0.5 }
+    let pad = (hi - lo) * 0.02
+    return (lo - pad, hi + pad)
 }

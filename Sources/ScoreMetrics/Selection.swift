@@ -6,7 +6,7 @@ extension ScoreSet {
     public func operatingPointsOnly(_ options: EvaluationOptions) throws(EvaluationError) -> SystemMetrics {
         var options = options
         options.curveMetrics = false
-        if hasIdentities || options.interval == .bootstrap {
+        if hasIdentities || options.interval == .bootstrap || options.interval == .conservative {
             return try SortedScores(self).evaluate(options)
         }
         if polarity == .distance {

@@ -77,6 +77,29 @@ struct FixedThresholdTests {
         #expect(try e.apply(ok).farInterval?.method == "wilson")
     }
 
+    @Test("conservative intervals at a fixed threshold: Wilson bounds on identity units, else on comparisons")
+    func conservativeAtFixedThreshold() throws {
+        let t = FixedThreshold(chosenFor: nil, threshold: 0.3, polarity: .similarity, provenance: .init(kind: .given))
+        // G {0.375, 0.25, 0.875, 0.5}, I {0.5, 0.375, 0.125, 0.25, 0, 0.125}: at 0.3, FA 2 of 6, FR 1 of 4.
+        let g = [0.375, 0.25, 0.875, 0.5], i = [0.5, 0.375, 0.125, 0.25, 0, 0.125]
+        let plain = try sortedScores(g, i, as: Double.self).apply(t, interval: .conservative)
+        let far = wilsonInterval(successes: 2, trials: 6), frr = wilsonInterval(successes: 1, trials: 4)
+        #expect(plain.farInterval?.lower == far.lower && plain.farInterval?.upper == far.upper)
+        #expect(plain.frrInterval?.lower == frr.lower && plain.frrInterval?.upper == frr.upper)
+        #expect(plain.farInterval?.method == "conservative" && plain.frrInterval?.method == "conservative")
+        // Identities: genuine subjects {1, 1, 2, 3} (3 units); impostor pairs (1,2) (2,1) (1,3) (2,3) (3,2) (1,3):
+        // 3 unordered pairs. Rates stay 2/6 and 1/4, the units shrink.
+        let ided = try sortedScores(
+            g, i, as: Double.self, genuineIdentities: ComparisonIdentities(left: [1, 1, 2, 3], right: [1, 1, 2, 3]),
+            impostorIdentities: ComparisonIdentities(left: [1, 2, 1, 2, 3, 1], right: [2, 1, 3, 3, 2, 3]))
+        let r = try ided.apply(t, interval: .conservative)
+        let farU = wilsonBounds(2.0 / 6, units: 3, level: 0.95), frrU = wilsonBounds(0.25, units: 3, level: 0.95)
+        #expect(r.farInterval?.lower == farU.lower && r.farInterval?.upper == farU.upper)
+        #expect(r.frrInterval?.lower == frrU.lower && r.frrInterval?.upper == frrU.upper)
+        // Fewer units, wider interval.
+        #expect(r.farInterval!.upper - r.farInterval!.lower > far.upper - far.lower)
+    }
+
     @Test("random dev/eval sets: chosen thresholds and eval counts equal brute force", arguments: propertySeeds)
     func randomAgainstBruteForce(_ seed: UInt64) throws {
         var rng = SeededGenerator(seed: seed ^ 0xF1_7ED)
