@@ -232,24 +232,35 @@ extension SortedScores {
     @_specialize(exported: true, where T == Float)
     @_specialize(exported: true, where T == Double)
     public func partialAUC(maxFAR a: Double) -> Double {
-        let nI = Double(impostorCount), nG = Double(genuineCount)
-        return withWalker { w -> Double in
-            var area = 0.0
-            var px = 0.0, py = 0.0
-            while let p = w.next() {
-                let x = Double(p.fa) / nI, y = 1 - Double(p.fr) / nG
-                if x >= a {
-                    let yAtA = x == px ? py : py + (y - py) * (a - px) / (x - px)
-                    area += (a - px) * (py + yAtA) / 2
-                    return area / a
-                }
-                area += (x - px) * (py + y) / 2
-                px = x; py = y
+        withWalker { w -> Double in
+            partialAreaUnderROC(maxFAR: a, impostors: impostorCount, genuines: genuineCount) {
+                w.next().map { (fa: $0.fa, fr: $0.fr) }
             }
-            area += (a - px) * py
-            return area / a
         }
     }
+}
+
+/// The area under the ROC (FAR, 1 - FRR) from FAR 0 to `a`, divided by `a`: trapezoids between the
+/// corner points `next()` gives in ascending FAR, starting at (0, 0), the last one cut at FAR = `a`
+/// by linear interpolation, held flat beyond the last point when failures keep FAR below `a`.
+/// Shared by the in-memory curve and the merged shards' curve.
+func partialAreaUnderROC<E: Error>(maxFAR a: Double, impostors: Int, genuines: Int,
+                                   next: () throws(E) -> (fa: Int, fr: Int)?) throws(E) -> Double {
+    let nI = Double(impostors), nG = Double(genuines)
+    var area = 0.0
+    var px = 0.0, py = 0.0
+    while let p = try next() {
+        let x = Double(p.fa) / nI, y = 1 - Double(p.fr) / nG
+        if x >= a {
+            let yAtA = x == px ? py : py + (y - py) * (a - px) / (x - px)
+            area += (a - px) * (py + yAtA) / 2
+            return area / a
+        }
+        area += (x - px) * (py + y) / 2
+        px = x; py = y
+    }
+    area += (a - px) * py
+    return area / a
 }
 
 /// Adds a point (in ascending FAR) to the lower convex hull of the points added before it.

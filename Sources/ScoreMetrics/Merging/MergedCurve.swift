@@ -192,22 +192,10 @@ extension MergedScores {
 
     /// `SortedScores.partialAUC` on the merged scores.
     func partialAUC(maxFAR a: Double) throws(MergeError) -> Double {
-        let nI = Double(impostorCount), nG = Double(genuineCount)
         var walk = MergedWalker(self)
-        var area = 0.0
-        var px = 0.0, py = 0.0
-        while let p = try walk.next() {
-            let x = Double(p.fa) / nI, y = 1 - Double(p.fr) / nG
-            if x >= a {
-                let yAtA = x == px ? py : py + (y - py) * (a - px) / (x - px)
-                area += (a - px) * (py + yAtA) / 2
-                return area / a
-            }
-            area += (x - px) * (py + y) / 2
-            px = x; py = y
+        return try partialAreaUnderROC(maxFAR: a, impostors: impostorCount, genuines: genuineCount) { () throws(MergeError) in
+            try walk.next().map { (fa: $0.fa, fr: $0.fr) }
         }
-        area += (a - px) * py
-        return area / a
     }
 
     /// A similarity-scale threshold key as reported (merged scores are similarities).
