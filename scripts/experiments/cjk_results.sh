@@ -16,6 +16,9 @@ BIN=${ALAVERIFY_BIN:-$(pwd)/.build/release/alaverify}
 VENV=${VENV:-$HOME/.cache/alaverify-bench-venv}
 TORCH_VENV=${TORCH_VENV:-/work/torch-venv}
 mkdir -p "$OUT"
+# Absolute paths: the torch phase runs from bench/train_bench (split.json names the data relative to here).
+OUT=$(realpath "$OUT")
+DATA=$(realpath "$DATA")
 
 run() {  # run NAME ARGS...: one training run into OUT/NAME unless it finished
   local name=$1
@@ -58,7 +61,7 @@ for phase in $PHASES; do
       for s in 1 2 3; do
         [ -f "$OUT/torch-s$s/scores.h5" ] && continue
         (cd bench/train_bench && /usr/bin/time -v "$TORCH_VENV/bin/python" torch_recipe.py --split "$OUT/fixed-s$s/split.json" \
-          --steps 1233 --seed $s --out "$OUT/torch-s$s" > "$OUT/torch-s$s.log" 2> "$OUT/torch-s$s.time")
+          --data "$DATA" --steps 1233 --seed $s --out "$OUT/torch-s$s" > "$OUT/torch-s$s.log" 2> "$OUT/torch-s$s.time")
       done ;;
     compare)
       arms() { local a=""; for s in 1 2 3; do [ -f "$OUT/$1-s$s/scores.h5" ] && a="$a,$OUT/$1-s$s"; done; echo "${a#,}"; }
