@@ -58,5 +58,5 @@ case "$at_target" in
     echo "What it shows: no difference at the target is resolved - the 95% CI of ALA minus fixed contains 0," ;
     echo "so this run does not show that steering the loss helps here." ;;
 esac
-echo "One seed and one split of small data: a demonstration, not a general claim (RESULTS.md has paired seeds)."
+echo "One seed and one split of small data: a demonstration, not a general claim (RESULTS.md has the runs on the full CJK set)."
 echo "Report: reports/demo/summary.md, DET overlay: reports/demo/det.png ($((SECONDS - start)) s in all)."
