@@ -137,25 +137,37 @@ struct ReportCommand: ParsableCommand {
                 provenance.append((file, sha))
             }
         }
-        for (path, _, _) in histories {
-            do { provenance.append((path, try SHA256.hexDigest(ofFile: path))) } catch {
-                throw DataError(file: path, "cannot read: \((error as NSError).localizedDescription)")
-            }
-        }
+        for (path, _, _) in histories { provenance.append(try digest(of: path)) }
         let training = histories.map { TrainingRunHistory(name: series[$0.index].name, index: $0.index, history: $0.history) }
-        let command = (["alaverify"] + CommandLine.arguments.dropFirst().map(shellQuoted)).joined(separator: " ")
         timer.lap("wait for the input checksums")
         let report = try Report.build(
             series: series, axes: axes, training: training, differences: differences,
-            provenance: ReportProvenance(version: alaverifyVersion, command: command, inputs: provenance))
+            provenance: ReportProvenance(version: alaverifyVersion, command: Self.invocation, inputs: provenance))
         timer.lap("render and encode")
+        try write(report)
+        for d in differences { print(d.line) }
+        timer.lap("write")
+    }
+
+    /// A file's SHA-256 for the report's provenance; a file that cannot be read is a DataError naming it.
+    func digest(of path: String) throws -> (path: String, sha256: String) {
+        do { return (path, try SHA256.hexDigest(ofFile: path)) } catch {
+            throw DataError(file: path, "cannot read: \((error as NSError).localizedDescription)")
+        }
+    }
+
+    /// The command line as it was run, shell-quoted, for the report's provenance.
+    static var invocation: String {
+        (["alaverify"] + CommandLine.arguments.dropFirst().map(shellQuoted)).joined(separator: " ")
+    }
+
+    /// Writes the report's files into `--out` (each atomically) and prints their paths.
+    func write(_ report: Report) throws {
         for file in report.files {
             let path = (out as NSString).appendingPathComponent(file.name)
             try AtomicFile.write(file.bytes, to: path)
             print(path)
         }
-        for d in differences { print(d.line) }
-        timer.lap("write")
     }
 
     /// Creates the output folder or checks that it may be written into.

@@ -8,11 +8,7 @@ import Shards
 extension ReportCommand {
     /// `report --merge SHARD...`: one system, the merged shards.
     func runMerged() throws {
-        guard input.polarity == .similarity, input.format == .auto else {
-            throw UsageError("--merge reads shard summaries of similarity scores: --polarity and --format do not apply")
-        }
-        guard names.count <= 1 else { throw UsageError("--merge gives one system: give --name once") }
-        let shards = try ShardSet(paths: inputs)
+        let (shards, name) = try input.mergedShards(inputs, names: names)
         let series: PlotSeries
         do {
             let merged = try shards.merged(selection.options(curveMetrics: true))
@@ -20,7 +16,7 @@ extension ReportCommand {
             let curve = try merged.cornerCurve()
             let keep = metrics.operatingPoints.compactMap(\.threshold) + (metrics.eer.map { [$0.threshold] } ?? [])
             series = PlotSeries(
-                name: names.first ?? (shards.source as NSString).lastPathComponent, source: shards.source, metrics: metrics,
+                name: name, source: shards.source, metrics: metrics,
                 detCurve: curve.thinned(CurveThinning(maxPoints: 1500, farScale: axes.scale, frrScale: axes.scale)),
                 rocCurve: curve.thinned(CurveThinning(maxPoints: 1500, farScale: .log, frrScale: .linear)),
                 histogram: merged.histogram(including: keep))
@@ -28,20 +24,11 @@ extension ReportCommand {
             throw ErrorInFile(file: shards.source, error)
         }
         warnAboutPoints(series.metrics, shards.source)
-        var inputs = [(path: String, sha256: String)]()
-        for path in shards.files {
-            do { inputs.append((path, try SHA256.hexDigest(ofFile: path))) } catch {
-                throw DataError(file: path, "cannot read: \((error as NSError).localizedDescription)")
-            }
-        }
-        let command = (["alaverify"] + CommandLine.arguments.dropFirst().map(shellQuoted)).joined(separator: " ")
+        let inputs = try shards.files.map(digest(of:))
         let report = try Report.build(
-            series: [series], axes: axes, provenance: ReportProvenance(version: alaverifyVersion, command: command, inputs: inputs))
-        for file in report.files {
-            let path = (out as NSString).appendingPathComponent(file.name)
-            try AtomicFile.write(file.bytes, to: path)
-            print(path)
-        }
+            series: [series], axes: axes,
+            provenance: ReportProvenance(version: alaverifyVersion, command: Self.invocation, inputs: inputs))
+        try write(report)
     }
 
     /// One warning line per operating point that is unreachable or not estimable.
