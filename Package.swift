@@ -37,7 +37,8 @@ let package = Package(
         // Tensors on BLAS, layers, optimizers, parametric verification losses, training loop.
         .target(name: "Training", dependencies: ["AlaverifyBase", "CBLAS", "CKernels", "ScoreMetrics"]),
         // Elementwise kernels compiled for AVX2 and the baseline, chosen at load time; their
-        // floating-point settings are pragmas in the C file (no unsafeFlags).
+        // floating-point settings are pragmas in the C file, not flags in this manifest, so the
+        // library products stay usable as dependencies.
         .target(name: "CKernels"),
 
         // The ALA controller: policy network, REINFORCE, state features. Pure: no I/O, no training code.
