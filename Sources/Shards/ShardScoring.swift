@@ -122,7 +122,7 @@ public enum ShardScoring {
         let rows = min(tile, n - r0), cols = min(tile, n - c0)
         var count = 0
         gram.withUnsafeMutableBufferPointer { g in
-            BLAS.gemm(transB: true, m: rows, n: cols, k: d, e + r0 * d, lda: d, e + c0 * d, ldb: d, g.baseAddress!, ldc: cols, split: false)
+            PairBlocks.block(e, dimension: d, rows: r0..<(r0 + rows), columns: c0..<(c0 + cols), into: g.baseAddress!, ldc: cols)
             for r in 0..<rows {
                 let i = r0 + r, li = labels[i]
                 let first = block.row == block.column ? r + 1 : 0

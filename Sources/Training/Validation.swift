@@ -94,12 +94,22 @@ public enum PairBlocks {
             let columnBlocks = (n - start + tile - 1) / tile
             Compute.forEachPart(columnBlocks) { b in
                 let c0 = start + b * tile
-                let cols = min(tile, n - c0)
-                BLAS.gemm(transB: true, m: rows, n: cols, k: d, embeddings + start * d, lda: d, embeddings + c0 * d, ldb: d,
-                          p + c0, ldc: n, split: false)
+                block(embeddings, dimension: d, rows: start..<(start + rows), columns: c0..<min(c0 + tile, n), into: p + c0, ldc: n)
             }
             try body(start, rows, UnsafePointer(p))
             start += rows
         }
+    }
+
+    /// The similarities of embeddings `rows` with embeddings `columns` (at most one tile each) into
+    /// `c` (row stride `ldc`): one single-threaded sgemm of the shape every all-pairs scorer uses for
+    /// this block (validation, `score`, shards), so a pair's score has the same bits whichever computes it.
+    @inline(__always)
+    public static func block(
+        _ embeddings: UnsafePointer<Float>, dimension d: Int, rows: Range<Int>, columns: Range<Int>,
+        into c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        BLAS.gemm(transB: true, m: rows.count, n: columns.count, k: d, embeddings + rows.lowerBound * d, lda: d,
+                  embeddings + columns.lowerBound * d, ldb: d, c, ldc: ldc, split: false)
     }
 }
