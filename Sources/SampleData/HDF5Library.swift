@@ -5,11 +5,21 @@ import Foundation
 ///
 /// The lock is recursive, so a locked entry point may call another one. HDF5's thread-safe
 /// build keeps its error-printing switch per thread, so it is turned off on every acquisition.
+///
+/// HDF5 is told not to tear itself down at process exit (`H5dont_atexit`, before its first
+/// call): every file is closed explicitly, and files are written under a temporary name and
+/// renamed only after their close succeeds, so there is nothing left for an exit-time teardown to
+/// flush. That teardown ran while a background batch reader could still be inside HDF5 and then
+/// printed "HDF5: infinite loop closing library" after a test run's summary line.
 enum HDF5Library {
     private static let mutex = NSRecursiveLock()
 
+    /// Whether HDF5 accepted `H5dont_atexit` (it does only before its first call); read once.
+    static let exitTeardownDisabled: Bool = H5dont_atexit() >= 0
+
     /// Acquires the lock; pair with `unlock()` through `defer`.
     static func lock() {
+        _ = exitTeardownDisabled
         mutex.lock()
         _ = alv_h5_disable_error_printing()
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SampleData
+import CHDF5
 
 @Suite("direct chunk reads (parallel inflate) agree with H5Dread")
 struct ChunkReaderTests {
@@ -105,5 +106,19 @@ struct ChunkReaderTests {
         // An odd trailing byte counts as the high half of a word.
         #expect(sum([1, 2, 3]) == sum([1, 2, 3, 0]))
         #expect(sum([]) == 0)
+    }
+}
+
+@Suite("HDF5 process setup")
+struct HDF5ProcessSetupTests {
+    /// HDF5 tears itself down at exit unless told otherwise before its first call; the teardown
+    /// raced background readers and printed "infinite loop closing library" after test summaries.
+    /// A second `H5dont_atexit` fails exactly when the first one was made (HDF5 1.10's flag).
+    @Test("HDF5's exit-time teardown is switched off once the library is in use")
+    func noExitTeardown() throws {
+        let file = try SamplesFile(path: fontsMini)
+        #expect(file.count > 0)
+        #expect(HDF5Library.exitTeardownDisabled)
+        #expect(H5dont_atexit() < 0)
     }
 }
