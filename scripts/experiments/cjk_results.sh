@@ -4,14 +4,15 @@
 # A finished run (its scores.h5 exists) is skipped, so the script can be re-run after an interruption.
 #
 # usage: scripts/experiments/cjk_results.sh DATA.h5 OUT_DIR [PHASE...]
-#   phases: fixed ala random search fixed2 grid targets transfer torch compare (default: all)
+#   phases: fixed ala random search fixed2 grid targets transfer halfbatch torch compare (default: all)
 # needs: the release binary (make release); for torch and compare a venv with torch/h5py/numpy
 #   (TORCH_VENV, default /work/torch-venv) and h5py/numpy (VENV, default ~/.cache/alaverify-bench-venv)
+#   CHAIN: chained policy-learning runs of the transfer phase (default 3)
 set -euo pipefail
 DATA=${1:?samples file}
 OUT=${2:?output folder}
 shift 2
-PHASES=${*:-fixed ala random search fixed2 grid targets transfer torch compare}
+PHASES=${*:-fixed ala random search fixed2 grid targets transfer halfbatch torch compare}
 BIN=${ALAVERIFY_BIN:-$(pwd)/.build/release/alaverify}
 VENV=${VENV:-$HOME/.cache/alaverify-bench-venv}
 TORCH_VENV=${TORCH_VENV:-/work/torch-venv}
@@ -43,20 +44,25 @@ for phase in $PHASES; do
       done; done ;;
     # Cross-target: ALA trained for 1e-2 and 1e-3 (1e-4 is the ala arm), seed 1.
     targets) for t in 1e-2 1e-3; do run ala-t$t-s1 --loss-control ala --target frr@far=$t --seed 1; done ;;
-    # Transfer: a policy learned on cjk-mini over chained runs, then steering one run on the full set.
+    # Transfer: a policy learned over chained population runs on a mini set drawn from the split's
+    # train/validation identities only (cjk-mini.h5 itself holds 52 of the test identities), then
+    # steering one run on the full set (transfer) and warm-starting a population (transfer2).
     transfer)
-      MINI=${MINI:-$(dirname "$DATA")/cjk-mini.h5}
+      MINI=${MINI:-$OUT/cjk-mini-trainval.h5}
+      [ -f "$MINI" ] || "$VENV/bin/python" scripts/experiments/mini_from_split.py "$DATA" "$OUT/fixed-s1/split.json" "$MINI"
       prev=""
-      for e in 1 2 3 4 5 6; do
-        name=mini-e$e
+      for e in $(seq 0 $(( ${CHAIN:-3} - 1 ))); do
+        name=pol-e$e
         if [ ! -f "$OUT/$name/policy.h5" ]; then
           "$BIN" train --data "$MINI" --target frr@far=1e-3 --loss-control ala --children 4 --steps 300 --interval 15 \
-            --seed $e --out "$OUT/$name" --force ${prev:+--policy "$prev"} > "$OUT/$name.log" 2>&1
+            --seed $(( e + 1 )) --out "$OUT/$name" --force ${prev:+--policy "$prev"} > "$OUT/$name.log" 2>&1
         fi
         prev="$OUT/$name/policy.h5"
       done
-      run transfer-s1 --loss-control ala --children 1 --policy "$prev" --seed 1
+      for s in 1 2 3; do run xfer-s$s --loss-control ala --children 1 --policy "$prev" --seed $s; done
       run transfer2-s1 --loss-control ala --policy "$prev" --seed 1 ;;
+    # The path a population's kept model walks without selection: the fixed loss on half batches.
+    halfbatch) run fixed-b128-s1 --loss-control fixed --batch-size 128 --seed 1 ;;
     torch)
       for s in 1 2 3; do
         [ -f "$OUT/torch-s$s/scores.h5" ] && continue
@@ -66,7 +72,7 @@ for phase in $PHASES; do
     compare)
       arms() { local a=""; for s in 1 2 3; do [ -f "$OUT/$1-s$s/scores.h5" ] && a="$a,$OUT/$1-s$s"; done; echo "${a#,}"; }
       "$VENV/bin/python" scripts/experiments/compare_runs.py fixed="$(arms fixed)" ala="$(arms ala)" \
-        random="$(arms random)" search="$(arms search)" fixed2="$(arms fixed2)" torch="$(arms torch)" ;;
+        random="$(arms random)" search="$(arms search)" fixed2="$(arms fixed2)" xfer="$(arms xfer)" torch="$(arms torch)" ;;
     *) echo "unknown phase $phase" >&2; exit 64 ;;
   esac
 done
