@@ -4,7 +4,7 @@
 # A finished run (its scores.h5 exists) is skipped, so the script can be re-run after an interruption.
 #
 # usage: scripts/experiments/cjk_results.sh DATA.h5 OUT_DIR [PHASE...]
-#   phases: fixed ala random search fixed2 grid targets transfer halfbatch torch compare (default: all)
+#   phases: fixed ala random search fixed2 grid targets transfer halfbatch found torch compare (default: all)
 # needs: the release binary (make release); for torch and compare a venv with torch/h5py/numpy
 #   (TORCH_VENV, default /work/torch-venv) and h5py/numpy (VENV, default ~/.cache/alaverify-bench-venv)
 #   CHAIN: chained policy-learning runs of the transfer phase (default 3)
@@ -12,7 +12,7 @@ set -euo pipefail
 DATA=${1:?samples file}
 OUT=${2:?output folder}
 shift 2
-PHASES=${*:-fixed ala random search fixed2 grid targets transfer halfbatch torch compare}
+PHASES=${*:-fixed ala random search fixed2 grid targets transfer halfbatch found torch compare}
 BIN=${ALAVERIFY_BIN:-$(pwd)/.build/release/alaverify}
 VENV=${VENV:-$HOME/.cache/alaverify-bench-venv}
 TORCH_VENV=${TORCH_VENV:-/work/torch-venv}
@@ -63,6 +63,10 @@ for phase in $PHASES; do
       run transfer2-s1 --loss-control ala --policy "$prev" --seed 1 ;;
     # The path a population's kept model walks without selection: the fixed loss on half batches.
     halfbatch) run fixed-b128-s1 --loss-control fixed --batch-size 128 --seed 1 ;;
+    # The fixed loss at the parameters the ALA populations ended at (seeds 1 and 2 of ala: scale 18,
+    # cos_margin 0.5, tail_weight 2 with the tail fraction ALA uses at 1e-4), on full batches.
+    found) for s in 1 2 3; do run found-s$s --loss-control fixed --seed $s --set scale=18 --set cos_margin=0.5 \
+             --set tail_weight=2 --tail-fraction 1e-3; done ;;
     torch)
       for s in 1 2 3; do
         [ -f "$OUT/torch-s$s/scores.h5" ] && continue
@@ -72,7 +76,7 @@ for phase in $PHASES; do
     compare)
       arms() { local a=""; for s in 1 2 3; do [ -f "$OUT/$1-s$s/scores.h5" ] && a="$a,$OUT/$1-s$s"; done; echo "${a#,}"; }
       "$VENV/bin/python" scripts/experiments/compare_runs.py fixed="$(arms fixed)" ala="$(arms ala)" \
-        random="$(arms random)" search="$(arms search)" fixed2="$(arms fixed2)" xfer="$(arms xfer)" torch="$(arms torch)" ;;
+        random="$(arms random)" search="$(arms search)" fixed2="$(arms fixed2)" xfer="$(arms xfer)" found="$(arms found)" torch="$(arms torch)" ;;
     *) echo "unknown phase $phase" >&2; exit 64 ;;
   esac
 done
