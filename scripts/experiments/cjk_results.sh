@@ -49,7 +49,10 @@ for phase in $PHASES; do
     # steering one run on the full set (transfer) and warm-starting a population (transfer2).
     transfer)
       MINI=${MINI:-$OUT/cjk-mini-trainval.h5}
-      [ -f "$MINI" ] || "$VENV/bin/python" scripts/experiments/mini_from_split.py "$DATA" "$OUT/fixed-s1/split.json" "$MINI"
+      if [ ! -f "$MINI" ]; then
+        [ -f "$OUT/fixed-s1/split.json" ] || { echo "transfer: $OUT/fixed-s1/split.json not found (run the fixed phase first: the mini set is drawn from its split)" >&2; exit 66; }
+        "$VENV/bin/python" scripts/experiments/mini_from_split.py "$DATA" "$OUT/fixed-s1/split.json" "$MINI"
+      fi
       prev=""
       for e in $(seq 0 $(( ${CHAIN:-3} - 1 ))); do
         name=pol-e$e
