@@ -16,6 +16,7 @@ extension ScoreFileFormat: ExpressibleByArgument {}
 extension NetworkKind: ExpressibleByArgument {}
 extension LossFamily: ExpressibleByArgument {}
 extension LossControl: ExpressibleByArgument {}
+extension PopulationMerge: ExpressibleByArgument {}
 
 /// A rate strictly inside (0, 1), written `1e-4` or `0.0001`.
 struct Rate: ExpressibleByArgument, Sendable {

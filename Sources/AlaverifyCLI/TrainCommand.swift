@@ -19,10 +19,11 @@ struct TrainCommand: ParsableCommand {
             parts; on image data the defaults are a ResNet with a CosFace head, the split gives \
             validation and test the identities the target needs, and about two epochs are trained. \
             With --loss-control ala (the default) a population of children (--children, default 2) \
-            starts every round (--interval steps) from the same state and the same batches, each \
-            with the loss parameters the ALA policy drew for it; all are validated on the same \
-            pairs, the policy learns from how they rank, and every child continues from the best. \
-            The children share the batch, so a population costs what one fixed-loss child costs. \
+            starts every round (--interval steps) from the same state, each with the loss \
+            parameters the ALA policy drew for it; all are validated on the same pairs and the \
+            policy learns from how they rank. The children share each batch (each trains on its \
+            own share) and every child continues from their mean, with the best child's loss \
+            parameters (--continue-from): a population trains on the samples one fixed-loss run does. \
             The run directory gets config.json, split.json, history.jsonl, checkpoint.h5, model.h5, \
             policy.h5 (loss control) and scores.h5 (all test-split pairs, for `alaverify report`).
 
@@ -78,6 +79,11 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Margin softmax: add an impostor-tail term averaging this share of the hardest impostor pairs of a batch and its memory (0: none; default with loss control: 10 x the target FAR, its weight starting at 0).")
     var tailFraction: Double?
+
+    @Option(help: ArgumentHelp(
+        "What a population continues from after each round: mean (default) or best.",
+        discussion: "mean: every child trains on its own share of each batch and the run continues from the mean of the children's weights and optimizer moments with the best child's loss parameters: the run trains on every row, as a fixed-loss run does. best: the children train on the same share and the run continues from the best child (half the rows per step with 2 children)."))
+    var continueFrom: PopulationMerge?
 
     @Option(help: "Training steps per child.")
     var steps: Int?
@@ -165,6 +171,7 @@ struct TrainCommand: ParsableCommand {
                 ("--checkpoint-interval", checkpointInterval != nil), ("--network", network != nil), ("--loss", loss != nil),
                 ("--batch-size", batchSize != nil), ("--blocks", blocks != nil), ("--tail-fraction", tailFraction != nil),
                 ("--loss-control", lossControl != nil), ("--target", target != nil), ("--seed", seed != nil),
+                ("--continue-from", continueFrom != nil),
             ]
             let changing = given.filter(\.1).map(\.0)
             if !changing.isEmpty {
@@ -270,6 +277,14 @@ struct TrainCommand: ParsableCommand {
         if stream { config.stream = true }
         if let children { config.children = children }
         if config.lossControl == .fixed && children == nil { config.children = 1 }
+        if let continueFrom {
+            guard config.lossControl.isPopulation && config.children > 1 else {
+                throw UsageError("--continue-from chooses what a population of children continues from; it needs --loss-control ala, search or random with 2 or more --children")
+            }
+            config.continueFrom = continueFrom
+        } else if config.lossControl.isPopulation && config.children > 1 {
+            config.continueFrom = RunConfig.defaultMerge
+        }
         // Checked before the interval arithmetic below (a zero would divide by zero).
         for (flag, value) in [("--steps", steps), ("--interval", interval), ("--checkpoint-interval", checkpointInterval)] {
             if let value, value < 1 { throw UsageError("\(flag) must be positive, got \(value)") }

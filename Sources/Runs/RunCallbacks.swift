@@ -32,7 +32,7 @@ extension TrainingRun {
                 try Self.validate(population, evaluator, data.validation, state, halves: config.lossControl.isPopulation)
             },
             IntervalCallback { [state, config] report, population in
-                try Self.steer(population, state, progress: Double(report.step) / Double(config.steps))
+                try Self.steer(population, state, progress: Double(report.step) / Double(config.steps), byMean: config.mergesByMean)
             },
             IntervalCallback { report, population in try self.keepBest(report.step, population) },
             IntervalCallback { report, population in try self.record(report, population, history) },
@@ -66,8 +66,9 @@ extension TrainingRun {
 
     /// Records the parameters the last steps trained with, then lets the controller (if any)
     /// judge the round and choose each child's parameters for the next one; every child then
-    /// continues from the round's best child (its weights, optimizer, loss state and sampler).
-    static func steer(_ population: Population, _ state: RunState, progress: Double) throws {
+    /// continues from the round's best child (its weights, optimizer, loss state and sampler),
+    /// or with `byMean` from the children's mean (`continueFromMean`).
+    static func steer(_ population: Population, _ state: RunState, progress: Double, byMean: Bool) throws {
         let start = DispatchTime.now().uptimeNanoseconds
         let trainers = population.members
         state.trainedPhi = trainers.map { $0.loss.phi }
@@ -75,7 +76,7 @@ extension TrainingRun {
         if var controller = state.controller {
             var phi = trainers.map { $0.loss.phi.map(Double.init) }
             let step = controller.step(snapshots: state.validations.map(\.snapshot), phi: &phi, progress: progress)
-            if let best = step.best { try continueFrom(best, population) }
+            if let best = step.best { try byMean ? continueFromMean(best, population) : continueFrom(best, population) }
             for (trainer, p) in zip(trainers, phi) { trainer.loss.phi = p.map(Float.init) }
             state.controllerStep = step
             state.controller = controller
@@ -88,6 +89,20 @@ extension TrainingRun {
         let snapshot = population.members[best].state()
         for (c, trainer) in population.members.enumerated() where c != best {
             do { try trainer.restore(snapshot) } catch { throw RunError.internalFailure("continuing child \(c) from child \(best): \(error)") }
+        }
+    }
+
+    /// Continues every child from the mean of the children's weights and optimizer moments
+    /// (`TrainingState.mean`: the loss state, generator and sampler of child `best`); each child
+    /// keeps the loss parameters the controller just gave it.
+    static func continueFromMean(_ best: Int, _ population: Population) throws {
+        let states = population.members.map { $0.state() }
+        let merged: TrainingState
+        do { merged = try TrainingState.mean(of: states, keeping: best) } catch { throw RunError.internalFailure("averaging the children: \(error)") }
+        for (c, trainer) in population.members.enumerated() {
+            var s = merged
+            s.phi = states[c].phi
+            do { try trainer.restore(s) } catch { throw RunError.internalFailure("continuing child \(c) from the mean: \(error)") }
         }
     }
 

@@ -70,6 +70,9 @@ public struct RunConfig: Sendable, Codable, Equatable {
     /// thread, drawn exactly as in memory (bit-identical weights). nil (as in configs written
     /// before streaming existed) or false: the train split is read into memory once.
     public var stream: Bool?
+    /// What a population continues from after each round (nil, as in configs written before
+    /// there was a choice: the best child).
+    public var continueFrom: PopulationMerge?
 
     /// Whether training batches are streamed from the file.
     public var streamsTrainingBatches: Bool { stream == true }
@@ -83,10 +86,17 @@ public struct RunConfig: Sendable, Codable, Equatable {
     /// Rows per batch.
     public var rowsPerBatch: Int { batchSampling == .shuffled ? (batchSize ?? identitiesPerBatch * samplesPerIdentity) : identitiesPerBatch * samplesPerIdentity }
 
-    /// Children share a controlled population's batch (each child trains on `1/children` of it,
-    /// the same rows for every child): a population costs as many samples per step as one child
-    /// of a fixed-loss run.
+    /// Children share a controlled population's batch (each child trains on `1/children` of it:
+    /// the same rows for every child, or each its own share when the population continues
+    /// from its mean): a population costs as many samples per step as one child of a fixed-loss run.
     var batchShare: Int { lossControl.isPopulation ? max(1, children) : 1 }
+
+    /// Whether a population's children continue from their mean after each round (each trained
+    /// on its own share of every batch), rather than from the best child.
+    public var mergesByMean: Bool { lossControl.isPopulation && children > 1 && (continueFrom ?? .best) == .mean }
+
+    /// What a new population run continues from when the command line does not say.
+    public static let defaultMerge = PopulationMerge.mean
 
     /// Rows of one child's shuffled batch.
     public var childRowsPerBatch: Int { max(2, rowsPerBatch / batchShare) }
@@ -96,7 +106,8 @@ public struct RunConfig: Sendable, Codable, Equatable {
 
     /// `16x8` (P x K) or `256 shuffled` per child.
     public var batchDescription: String {
-        batchSampling == .pk ? "\(childIdentitiesPerBatch)x\(samplesPerIdentity)" : "\(childRowsPerBatch) shuffled"
+        let rows = batchSampling == .pk ? "\(childIdentitiesPerBatch)x\(samplesPerIdentity)" : "\(childRowsPerBatch) shuffled"
+        return mergesByMean ? "\(rows) (each child its share of \(rowsPerBatch), continuing from the mean)" : rows
     }
 
     /// Identity split settings.
@@ -192,6 +203,17 @@ public enum BatchSampling: String, Sendable, Codable, CaseIterable {
     case pk
     /// Shuffled epochs of `RunConfig.batchSize` rows (`ShuffledSampler`), for losses over classes.
     case shuffled
+}
+
+/// What a population's children continue from after a round.
+public enum PopulationMerge: String, Sendable, Codable, CaseIterable {
+    /// The best child's state (weights, optimizer, loss state); the children of a round train
+    /// on the same rows, a share of the batch each.
+    case best
+    /// The mean of the children's weights and optimizer moments, the loss parameters of the best
+    /// child; each child trains on its own share of every batch, so the run trains on every row
+    /// of every batch.
+    case mean
 }
 
 /// What steers the loss parameters between validations: a new controller is a case here, a line

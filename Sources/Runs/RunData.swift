@@ -98,23 +98,32 @@ public final class RunData {
         }
     }
 
-    /// A P x K batch source over the train split drawn with `seed`: from memory, or streamed
-    /// (the same batches, read from the file on a background thread).
-    func batchSource(_ config: RunConfig, seed: UInt64) throws -> any BatchSource {
+    /// The batch source of child `child` over the train split drawn with `seed` (P x K or
+    /// shuffled rows): from memory, or streamed (the same batches, read from the file on a
+    /// background thread). A population that continues from its mean gives each child its own
+    /// share of the whole batch (`BatchShare`); otherwise a child draws its rows itself.
+    func batchSource(_ config: RunConfig, seed: UInt64, child: Int = 0) throws -> any BatchSource {
         let shuffled = config.batchSampling == .shuffled
-        if let train {
-            if shuffled { return try ShuffledSampler(data: train, batchSize: config.childRowsPerBatch, seed: seed) }
-            return try PKSampler(
-                data: train, identitiesPerBatch: config.childIdentitiesPerBatch, samplesPerIdentity: config.samplesPerIdentity, seed: seed)
-        }
-        guard let streamReader else { throw RunError.internalFailure("neither an in-memory nor a streamed train split") }
-        // Draws exactly what the in-memory sampler draws over the same train split (same rows, same dense labels).
-        let sampler: any BatchIndexSampling
-        if shuffled {
-            sampler = try ShuffledIndexSampler(classes: try DenseLabels(trainLabels).classes, batchSize: config.childRowsPerBatch, seed: seed)
+        let classes = try train?.classes ?? DenseLabels(trainLabels).classes
+        var sampler: any BatchIndexSampling
+        if config.mergesByMean {
+            let whole: any BatchIndexSampling = shuffled
+                ? try ShuffledIndexSampler(classes: classes, batchSize: config.rowsPerBatch, seed: seed)
+                : try StreamedBatchSource.pk(trainLabels, config.identitiesPerBatch, config.samplesPerIdentity, seed)
+            sampler = try BatchShare(whole, part: child, parts: config.children, group: shuffled ? 1 : config.samplesPerIdentity)
+        } else if shuffled {
+            if let train { return try ShuffledSampler(data: train, batchSize: config.childRowsPerBatch, seed: seed) }
+            sampler = try ShuffledIndexSampler(classes: classes, batchSize: config.childRowsPerBatch, seed: seed)
         } else {
+            if let train {
+                return try PKSampler(
+                    data: train, identitiesPerBatch: config.childIdentitiesPerBatch, samplesPerIdentity: config.samplesPerIdentity, seed: seed)
+            }
             sampler = try StreamedBatchSource.pk(trainLabels, config.childIdentitiesPerBatch, config.samplesPerIdentity, seed)
         }
+        if let train { return IndexedBatches(data: train, indices: sampler) }
+        guard let streamReader else { throw RunError.internalFailure("neither an in-memory nor a streamed train split") }
+        // Draws exactly what the in-memory sampler draws over the same train split (same rows, same dense labels).
         let stream = try StreamedBatchSource(
             reader: streamReader, rows: trainRows, labels: trainLabels, sampler: sampler, depth: Self.prefetchDepth)
         streams.append(stream)

@@ -6,7 +6,7 @@ public enum RunSetting: String, Sendable, CaseIterable {
     case target, split, steps, interval, checkpointInterval, children, learningRate, warmupSteps
     case identitiesPerBatch, samplesPerIdentity, width, embedding, bins, rewardBand
     case validationSamplesPerIdentity, testSamplesPerIdentity, initialParameters, lossControl, policy
-    case batchSize, blocks, tailFraction
+    case batchSize, blocks, tailFraction, continueFrom
 }
 
 /// Settings that cannot work together or with the data (exit 64), e.g. a step count of zero or
@@ -42,6 +42,12 @@ extension RunConfig {
         try require(c.children >= 1 && c.children <= 64) { "\($0(.children)) must lie in 1...64" }
         try require(!c.lossControl.isPopulation || c.children % 2 == 0 || (c.lossControl == .ala && c.children == 1)) {
             "\($0(.lossControl)) \(c.lossControl.rawValue) needs an even number of children (pairs), or one child steered by an ALA policy, got \($0(.children)) \(c.children)"
+        }
+        try require(!c.mergesByMean || (c.batchSampling == .shuffled ? c.rowsPerBatch : c.identitiesPerBatch) >= c.children) {
+            "a population that continues from its mean gives each child a share of the batch: \($0(.children)) \(c.children) need a batch of at least as many \(c.batchSampling == .shuffled ? "rows" : "identities")"
+        }
+        try require(c.continueFrom == nil || (c.lossControl.isPopulation && c.children > 1)) {
+            "\($0(.continueFrom)) needs a population (\($0(.lossControl)) ala, search or random with 2 or more \($0(.children)))"
         }
         try require(c.learningRate > 0 && c.learningRate <= 1) { "\($0(.learningRate)) must lie in (0, 1], got \(c.learningRate)" }
         try require(c.warmupSteps >= 0 && c.warmupSteps <= c.steps) {

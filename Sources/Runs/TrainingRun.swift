@@ -104,7 +104,7 @@ public final class TrainingRun {
             var values = loss.parameterValues
             try values.setChecked(phi)
             loss.parameterValues = values
-            let source = try data.batchSource(config, seed: seed &+ 1)
+            let source = try data.batchSource(config, seed: seed &+ 1, child: c)
             let schedule = LearningRateSchedule(
                 base: config.learningRate, warmupSteps: config.warmupSteps, totalSteps: config.steps,
                 minimum: config.learningRate / 100)

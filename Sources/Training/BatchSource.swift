@@ -350,3 +350,78 @@ extension ImageSet {
         }
     }
 }
+
+/// One child's share of a population's batch: the wrapped sampler draws the whole batch and
+/// this keeps part `part` of `parts` (in whole groups of `group` rows, so a P x K batch is cut
+/// between identities). The children of a population together train on every row of every
+/// batch, each on its own rows.
+public struct BatchShare: BatchIndexSampling {
+    /// The sampler of whole batches.
+    public private(set) var whole: any BatchIndexSampling
+    /// This child's index and the number of children.
+    public let part: Int, parts: Int
+    /// Rows that stay together (K of a P x K batch, 1 for shuffled rows).
+    public let group: Int
+    private var wholeRows: [Int] = []
+    private var wholeLabels: [Int32] = []
+
+    /// Part `part` of `parts` of the batches `whole` draws; fails when a batch has fewer groups than parts.
+    public init(_ whole: any BatchIndexSampling, part: Int, parts: Int, group: Int = 1) throws(TrainingError) {
+        guard parts >= 1, (0..<parts).contains(part), group >= 1 else {
+            throw .invalidConfiguration("share \(part) of \(parts) (groups of \(group)) is not a share")
+        }
+        guard whole.batchSize % group == 0, whole.batchSize / group >= parts else {
+            throw .invalidConfiguration("a batch of \(whole.batchSize) rows in groups of \(group) cannot be shared by \(parts) children")
+        }
+        self.whole = whole
+        self.part = part
+        self.parts = parts
+        self.group = group
+    }
+
+    /// Rows of the largest share.
+    public var batchSize: Int { (whole.batchSize / group + parts - 1) / parts * group }
+
+    /// The rows of this share of the next whole batch.
+    public mutating func next(rows: inout [Int], labels: inout [Int32]) {
+        whole.next(rows: &wholeRows, labels: &wholeLabels)
+        let groups = wholeRows.count / group
+        let lo = groups * part / parts * group, hi = groups * (part + 1) / parts * group
+        rows.removeAll(keepingCapacity: true)
+        labels.removeAll(keepingCapacity: true)
+        rows.append(contentsOf: wholeRows[lo..<hi])
+        labels.append(contentsOf: wholeLabels[lo..<hi])
+    }
+
+    /// The whole sampler's state.
+    public var state: [UInt64] { whole.state }
+
+    /// Continues from a saved `state`.
+    public mutating func restore(_ state: [UInt64]) throws(TrainingError) { try whole.restore(state) }
+}
+
+/// Batches of images held in memory, drawn by any index sampler (e.g. a `BatchShare`).
+public struct IndexedBatches: BatchSource {
+    /// The images.
+    public let data: ImageSet
+    private var indices: any BatchIndexSampling
+    private var rows: [Int] = []
+
+    /// Batches of `data` at the rows `indices` draws.
+    public init(data: ImageSet, indices: any BatchIndexSampling) {
+        self.data = data
+        self.indices = indices
+        rows.reserveCapacity(indices.batchSize)
+    }
+
+    public var sampleShape: Shape { data.sampleShape }
+
+    public mutating func next(into batch: inout Batch) {
+        indices.next(rows: &rows, labels: &batch.labels)
+        data.copyRows(rows, into: batch.inputs)
+    }
+
+    public var state: [UInt64] { indices.state }
+
+    public mutating func restore(_ state: [UInt64]) throws(TrainingError) { try indices.restore(state) }
+}

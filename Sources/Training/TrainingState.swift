@@ -46,6 +46,36 @@ public struct TrainingState: Sendable, Equatable {
     }
 }
 
+extension TrainingState {
+    /// The mean of `states` (of one architecture and loss, at one step): weights and optimizer
+    /// moments averaged element by element, in member order; everything else (loss state,
+    /// parameters, generator, sampler) from `states[keeping]`.
+    public static func mean(of states: [TrainingState], keeping: Int) throws(TrainingError) -> TrainingState {
+        guard states.indices.contains(keeping) else { throw .invalidInput("no state \(keeping) among \(states.count)") }
+        var merged = states[keeping]
+        func average(_ arrays: [[NamedArray]]) throws(TrainingError) -> [NamedArray] {
+            var out = arrays[0]
+            let n = Float(arrays.count)
+            for k in out.indices {
+                var v = out[k].values
+                for other in arrays.dropFirst() {
+                    guard other.count == out.count, other[k].name == out[k].name, other[k].values.count == v.count else {
+                        throw .stateMismatch("states to average differ at '\(out[k].name)'")
+                    }
+                    for i in v.indices { v[i] += other[k].values[i] }
+                }
+                for i in v.indices { v[i] /= n }
+                out[k].values = v
+            }
+            return out
+        }
+        guard Set(states.map(\.step)).count == 1 else { throw .stateMismatch("states to average are at different steps") }
+        merged.weights = try average(states.map(\.weights))
+        merged.optimizer = try average(states.map(\.optimizer))
+        return merged
+    }
+}
+
 extension Trainer {
     private var namedWeights: [(String, Tensor)] {
         model.parameters.map { ("model/\($0.name)", $0.value) }

@@ -38,6 +38,31 @@ struct PopulationTests {
         }
     }
 
+    @Test("the mean of two trainers' states: every weight and optimizer moment is the average of the two, the rest is the kept member's, and it restores")
+    func meanOfStates() throws {
+        let setup = runSetups[0]
+        let a = try setup.build(1), b = try setup.build(2)
+        for _ in 0..<3 { _ = try a.trainStep(); _ = try b.trainStep() }
+        let sa = a.state(), sb = b.state()
+        let m = try TrainingState.mean(of: [sa, sb], keeping: 1)
+        #expect(!sa.weights.isEmpty && !sa.optimizer.isEmpty)
+        for (k, w) in m.weights.enumerated() {
+            #expect(w.values == zip(sa.weights[k].values, sb.weights[k].values).map { ($0 + $1) / 2 }, "\(w.name)")
+        }
+        for (k, o) in m.optimizer.enumerated() {
+            #expect(o.values == zip(sa.optimizer[k].values, sb.optimizer[k].values).map { ($0 + $1) / 2 }, "\(o.name)")
+        }
+        #expect(m.source == sb.source && m.generator == sb.generator && m.lossFloats == sb.lossFloats && m.phi == sb.phi)
+        #expect(sa.weights != sb.weights, "the two members differ, so the mean is a third state")
+        try a.restore(m)
+        #expect(a.state() == m)
+        _ = try a.trainStep()
+        var later = b.state()
+        later.step += 1
+        #expect(throws: TrainingError.self) { _ = try TrainingState.mean(of: [sa, later], keeping: 0) }
+        #expect(throws: TrainingError.self) { _ = try TrainingState.mean(of: [sa, sb], keeping: 2) }
+    }
+
     @Test("a callback's stop ends the run after every callback of that interval ran")
     func stop() throws {
         let population = Population([try runSetups[0].build(3)])
