@@ -23,18 +23,20 @@ final class RunState {
 }
 
 extension TrainingRun {
-    /// The callbacks of an interval, in order: account the training time, validate, steer the
-    /// loss, keep the best model, record the history, log, checkpoint, and stop when asked.
+    /// The callbacks of an interval, in order: account the training time, validate, keep the best
+    /// model, steer the loss, record the history, log, checkpoint, and stop when asked.
     func callbacks(history: HistoryFile, stopAfter: Int?) -> [any PopulationCallback] {
         var list: [any PopulationCallback] = [
             IntervalCallback { [state] report, _ in state.trainingSeconds += report.seconds },
             IntervalCallback { [state, evaluator, data, config] _, population in
                 try Self.validate(population, evaluator, data.validation, state, halves: config.lossControl.isPopulation)
             },
+            // The best model is kept before the controller moves the children on (a population
+            // that continues from its mean replaces every child, the validated ones included).
+            IntervalCallback { report, population in try self.keepBest(report.step, population) },
             IntervalCallback { [state, config] report, population in
                 try Self.steer(population, state, progress: Double(report.step) / Double(config.steps), byMean: config.mergesByMean)
             },
-            IntervalCallback { report, population in try self.keepBest(report.step, population) },
             IntervalCallback { report, population in try self.record(report, population, history) },
             IntervalCallback { report, _ in self.logProgress(report) },
             IntervalCallback { report, _ in

@@ -43,12 +43,6 @@ extension RunConfig {
         try require(!c.lossControl.isPopulation || c.children % 2 == 0 || (c.lossControl == .ala && c.children == 1)) {
             "\($0(.lossControl)) \(c.lossControl.rawValue) needs an even number of children (pairs), or one child steered by an ALA policy, got \($0(.children)) \(c.children)"
         }
-        try require(!c.mergesByMean || (c.batchSampling == .shuffled ? c.rowsPerBatch : c.identitiesPerBatch) >= c.children) {
-            "a population that continues from its mean gives each child a share of the batch: \($0(.children)) \(c.children) need a batch of at least as many \(c.batchSampling == .shuffled ? "rows" : "identities")"
-        }
-        try require(c.continueFrom == nil || (c.lossControl.isPopulation && c.children > 1)) {
-            "\($0(.continueFrom)) needs a population (\($0(.lossControl)) ala, search or random with 2 or more \($0(.children)))"
-        }
         try require(c.learningRate > 0 && c.learningRate <= 1) { "\($0(.learningRate)) must lie in (0, 1], got \(c.learningRate)" }
         try require(c.warmupSteps >= 0 && c.warmupSteps <= c.steps) {
             "\($0(.warmupSteps)) must lie in 0...steps (\(c.steps)), got \(c.warmupSteps)"
@@ -72,6 +66,12 @@ extension RunConfig {
         try require(c.tailFraction.map { $0 > 0 && $0 <= 1 } ?? true) { "\($0(.tailFraction)) must lie in (0, 1]" }
         try require(c.lossFamily.needsPairs || c.batchSampling == .shuffled) { _ in
             "a margin softmax trains on shuffled batches (P x K batches are for the pairwise loss)"
+        }
+        try require(!c.mergesByMean || (c.batchSampling == .shuffled ? c.rowsPerBatch : c.identitiesPerBatch) >= c.children) {
+            "a population that continues from its mean gives each child a share of the batch: \($0(.children)) \(c.children) need a batch of at least as many \(c.batchSampling == .shuffled ? "rows" : "identities")"
+        }
+        try require(c.continueFrom == nil || (c.lossControl.isPopulation && c.children > 1)) {
+            "\($0(.continueFrom)) needs a population (\($0(.lossControl)) ala, search or random with 2 or more \($0(.children)))"
         }
     }
 }
