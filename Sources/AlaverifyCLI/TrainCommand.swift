@@ -82,7 +82,7 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp(
         "What a population continues from after each round: mean (default) or best.",
-        discussion: "mean: every child trains on its own share of each batch and the run continues from the mean of the children's weights and optimizer moments with the best child's loss parameters: the run trains on every row, as a fixed-loss run does. best: the children train on the same share and the run continues from the best child (half the rows per step with 2 children)."))
+        discussion: "mean: every child trains on its own share of each batch and the run continues from the mean of the children's weights and optimizer moments with the best child's loss parameters: the run trains on every row, as a fixed-loss run does. best: the children train on the same share and the run continues from the best child (half the rows per step with 2 children). With --loss-control fixed and --children N, mean makes the children such a population at the fixed loss (what averaging alone does; without it fixed-loss children are independent seeds)."))
     var continueFrom: PopulationMerge?
 
     @Option(help: "Training steps per child.")
@@ -205,7 +205,8 @@ struct TrainCommand: ParsableCommand {
             print("stopped after step \(stopAfter ?? 0) as asked; continue with: alaverify train --out \(directory) --resume")
             return
         }
-        let named = NamedMetrics(name: "test split (best child \(finished.bestChild), step \(finished.bestStep))",
+        let kept = finished.bestChild < 0 ? "the children's mean" : "best child \(finished.bestChild)"
+        let named = NamedMetrics(name: "test split (\(kept), step \(finished.bestStep))",
                                  source: run.scores, metrics: finished.test)
         print("")
         print(MetricsTable.render(named), terminator: "")
@@ -278,8 +279,8 @@ struct TrainCommand: ParsableCommand {
         if let children { config.children = children }
         if config.lossControl == .fixed && children == nil { config.children = 1 }
         if let continueFrom {
-            guard config.lossControl.isPopulation && config.children > 1 else {
-                throw UsageError("--continue-from chooses what a population of children continues from; it needs --loss-control ala, search or random with 2 or more --children")
+            guard config.children > 1, config.lossControl.isPopulation || continueFrom == .mean else {
+                throw UsageError("--continue-from chooses what a population of children continues from: it needs 2 or more --children, and best needs --loss-control ala, search or random")
             }
             config.continueFrom = continueFrom
         } else if config.lossControl.isPopulation && config.children > 1 {

@@ -144,7 +144,7 @@ extension RunFiles {
         if let json = contents.documents["progress"], let progress = try? RunProgress.decode(Data(json.utf8), controllerType: nil) {
             lines.append("step: \(progress.step)")
             if let best = progress.best, let c = progress.bestChild, let s = progress.bestStep {
-                lines.append("best: validation cost \(best) (child \(c), step \(s))")
+                lines.append("best: validation cost \(best) (\(c < 0 ? "the children's mean" : "child \(c)"), step \(s))")
             }
         }
         if let config {

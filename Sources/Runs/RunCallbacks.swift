@@ -20,6 +20,9 @@ final class RunState {
     var controllerStep: ControllerStep?
 
     init(controller: (any LossController)?) { self.controller = controller }
+
+    /// The child index recorded for the children's mean kept as the best model (`keepFinalMean`).
+    static let meanChild = -1
 }
 
 extension TrainingRun {
@@ -36,6 +39,9 @@ extension TrainingRun {
             IntervalCallback { report, population in try self.keepBest(report.step, population) },
             IntervalCallback { [state, config] report, population in
                 try Self.steer(population, state, progress: Double(report.step) / Double(config.steps), byMean: config.mergesByMean)
+            },
+            IntervalCallback { report, population in
+                if self.config.mergesByMean && report.step == self.config.steps { try self.keepFinalMean(report.step, population) }
             },
             IntervalCallback { report, population in try self.record(report, population, history) },
             IntervalCallback { report, _ in self.logProgress(report) },
@@ -82,6 +88,10 @@ extension TrainingRun {
             for (trainer, p) in zip(trainers, phi) { trainer.loss.phi = p.map(Float.init) }
             state.controllerStep = step
             state.controller = controller
+        } else if byMean {
+            // A fixed loss: the children continue from their mean (the loss state of the best).
+            let costs = state.validations.map(\.snapshot.target)
+            try continueFromMean(costs.indices.min { costs[$0] < costs[$1] }!, population)
         }
         state.controllerSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
     }
@@ -131,6 +141,26 @@ extension TrainingRun {
                     "thresholds": v.thresholds,
                 ])
         }
+    }
+
+    /// The children's mean after the last round (every child holds it) is validated once and kept
+    /// as `model.h5` when it is better than every validated child: the run's own end point,
+    /// which no round validated. Its child is recorded as `RunState.meanChild`.
+    func keepFinalMean(_ step: Int, _ population: Population) throws {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let v: ChildValidation
+        do { v = try evaluator.validate(population.members[0].model, on: data.validation) } catch {
+            throw RunError.internalFailure("validating the children's mean: \(error)")
+        }
+        state.validationSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        let cost = evaluator.cost(v.result)
+        let better = state.best.map { cost < $0.cost } ?? true
+        log("the children's mean at step \(step): val \(config.target) \(String(format: "%.4f", v.result.value))\(better ? ", the best so far: kept as model.h5" : "")")
+        guard better else { return }
+        state.best = (cost, RunState.meanChild, step)
+        try RunFiles.write(
+            path: directory.model, format: RunFiles.modelFormat, states: [population.members[0].state()],
+            documents: ["config": try config.json(), "thresholds": v.thresholds])
     }
 
     /// Appends one history record per child. `loss_parameters` are the values chosen at this

@@ -89,11 +89,15 @@ public struct RunConfig: Sendable, Codable, Equatable {
     /// Children share a controlled population's batch (each child trains on `1/children` of it:
     /// the same rows for every child, or each its own share when the population continues
     /// from its mean): a population costs as many samples per step as one child of a fixed-loss run.
-    var batchShare: Int { lossControl.isPopulation ? max(1, children) : 1 }
+    var batchShare: Int { lossControl.isPopulation || mergesByMean ? max(1, children) : 1 }
 
     /// Whether a population's children continue from their mean after each round (each trained
-    /// on its own share of every batch), rather than from the best child.
-    public var mergesByMean: Bool { lossControl.isPopulation && children > 1 && (continueFrom ?? .best) == .mean }
+    /// on its own share of every batch), rather than from the best child. With a fixed loss
+    /// (`--loss-control fixed --children N --continue-from mean`) the children are such a
+    /// population at the initial loss parameters: what averaging alone does (local SGD).
+    public var mergesByMean: Bool {
+        (lossControl.isPopulation || lossControl == .fixed) && children > 1 && (continueFrom ?? .best) == .mean
+    }
 
     /// What a new population run continues from when the command line does not say.
     public static let defaultMerge = PopulationMerge.mean

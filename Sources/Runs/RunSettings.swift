@@ -70,8 +70,11 @@ extension RunConfig {
         try require(!c.mergesByMean || (c.batchSampling == .shuffled ? c.rowsPerBatch : c.identitiesPerBatch) >= c.children) {
             "a population that continues from its mean gives each child a share of the batch: \($0(.children)) \(c.children) need a batch of at least as many \(c.batchSampling == .shuffled ? "rows" : "identities")"
         }
-        try require(c.continueFrom == nil || (c.lossControl.isPopulation && c.children > 1)) {
-            "\($0(.continueFrom)) needs a population (\($0(.lossControl)) ala, search or random with 2 or more \($0(.children)))"
+        try require(c.continueFrom == nil || c.children > 1) {
+            "\($0(.continueFrom)) needs a population of 2 or more \($0(.children))"
+        }
+        try require(c.continueFrom != .best || c.lossControl.isPopulation) {
+            "\($0(.continueFrom)) best needs \($0(.lossControl)) ala, search or random (fixed-loss children are independent seeds, or continue from their mean)"
         }
     }
 }

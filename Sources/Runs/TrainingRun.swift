@@ -89,8 +89,9 @@ public final class TrainingRun {
     /// schedule and batch source, seeded from the run's seed.
     static func makeTrainer(_ config: RunConfig, data: RunData, child c: Int) throws -> Trainer {
         // A controlled population's children start identical (the same weights, sampler and
-        // generator), so that a round compares loss parameters alone; fixed-loss children are seeds.
-        let seed = config.seed &+ (config.lossControl.isPopulation ? 0 : UInt64(c) &* 1000)
+        // generator), so that a round compares loss parameters alone; fixed-loss children are
+        // seeds, unless they continue from their mean.
+        let seed = config.seed &+ (config.lossControl.isPopulation || config.mergesByMean ? 0 : UInt64(c) &* 1000)
         do {
             let model = try config.network.build(config, seed: seed)
             let loss = config.lossFamily.make(config, classes: data.trainClasses, seed: seed)

@@ -68,6 +68,9 @@ struct ResNetTrainTests {
         (["--tail-fraction", "2"], "--tail-fraction must lie in [0, 1]"),
         (["--loss", "pairwise", "--batch-size", "64"], "the pairwise loss takes P x K batches"),
         (["--loss", "banana"], "banana"),
+        (["--loss-control", "fixed", "--continue-from", "mean"], "--continue-from chooses what a population of children continues from"),
+        (["--loss-control", "fixed", "--children", "2", "--continue-from", "best"], "best needs --loss-control ala, search or random"),
+        (["--continue-from", "worst"], "worst"),
     ])
     func badSettings(_ c: ([String], String)) throws {
         let dir = try temporaryDirectory()
