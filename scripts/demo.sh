@@ -14,8 +14,9 @@ cd "$(dirname "$0")/.."
 DATA=fixtures/cjk-mini.h5
 TARGET=frr@far=1e-3
 # Equal compute: 1,000 steps of the same MLP on the same batches in both arms. Loss control trains
-# its default population of 2 children that share each batch (a population costs what one
-# fixed-loss child costs); the fixed arm trains its default single child.
+# its default population of 2 children that share each batch, each on its own half, continuing
+# from their mean every round (a population costs what one fixed-loss child costs); the fixed arm
+# trains its default single child.
 # Split 50/25/25 by identity: 100 test identities give 4,950 impostor identity pairs, so FAR = 1e-3
 # is estimable by identities (1e-3 x 4,950 >= 3); so is the validation split the target is chosen on.
 SETTINGS=(--data "$DATA" --target "$TARGET" --network mlp --loss pairwise --embedding 64 --steps 1000 --interval 100

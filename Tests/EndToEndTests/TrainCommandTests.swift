@@ -16,6 +16,7 @@ struct TrainCommandTests {
         let config = try RunConfig.read(try Data(contentsOf: dir.appendingPathComponent("config.json")))
         #expect(config.steps == 8 && config.interval == 4 && config.children == 2 && config.width == 4 && config.embedding == 16)
         #expect(config.lossControl == .ala && config.target == .frrAtFAR(1e-3) && config.warmupSteps == 0)
+        #expect(config.continueFrom == .mean && config.mergesByMean, "a new population continues from its mean")
         // One history line per child per validation: steps 4 and 8, children 0 and 1, in that order.
         let lines = try String(contentsOf: dir.appendingPathComponent("history.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 4)
@@ -38,6 +39,7 @@ struct TrainCommandTests {
         // The checkpoint is at the last step for both children; the model is one child's state.
         let checkpoint = try RunFiles.read(path: dir.appendingPathComponent("checkpoint.h5").path, formats: ["alaverify-checkpoint"])
         #expect(checkpoint.states.map(\.step) == [8, 8])
+        #expect(checkpoint.states[0].weights == checkpoint.states[1].weights, "after a round the children continue from one state")
         let model = try RunFiles.read(path: dir.appendingPathComponent("model.h5").path, formats: ["alaverify-model"])
         #expect(model.states.count == 1 && model.documents["config"] != nil)
         let policy = try RunFiles.read(path: dir.appendingPathComponent("policy.h5").path, formats: ["alaverify-policy"])
@@ -105,9 +107,11 @@ struct TrainCommandTests {
     func scoreRunFolderAndCheckpointChild() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        // One validation, at the last step: model.h5 is the best child's state at that step.
+        // One validation, at the last step: model.h5 is the best child's state at that step, which
+        // the checkpoint holds when the population continues from its best child (from their
+        // mean, the checkpoint's children hold the mean instead).
         let run = dir.appendingPathComponent("run")
-        let trained = try train(run, ["--steps", "4", "--interval", "4", "--checkpoint-interval", "4"])
+        let trained = try train(run, ["--steps", "4", "--interval", "4", "--checkpoint-interval", "4", "--continue-from", "best"])
         #expect(trained.status == 0, "\(trained.stderr)")
         let inspected = try CLI.run(["inspect", run.appendingPathComponent("checkpoint.h5").path])
         #expect(inspected.status == 0, "\(inspected.stderr)")

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # RESULTS.md's runs on cjk-glyphs32-dev.h5: every arm at the defaults and equal compute (1,185 steps
 # of 256 samples; a population's children share the batch), seeds 1-3, then the comparison.
+# The default population continues from its children's mean (each child its own share of a batch);
+# the first rounds' runs continued from the best child (the same rows for both): phases alabest and
+# randombest run those (`--continue-from best`).
 # A finished run (its scores.h5 exists) is skipped, so the script can be re-run after an interruption.
 #
 # usage: scripts/experiments/cjk_results.sh DATA.h5 OUT_DIR [PHASE...]
-#   phases: fixed ala random search fixed2 grid targets transfer halfbatch found torch compare (default: all)
+#   phases: fixed ala alabest random randombest search fixed2 fixedmean grid targets transfer halfbatch found
+#           torch compare (default: all)
 # needs: the release binary (make release); for torch and compare a venv with torch/h5py/numpy
 #   (TORCH_VENV, default /work/torch-venv) and h5py/numpy (VENV, default ~/.cache/alaverify-bench-venv)
 #   CHAIN: chained policy-learning runs of the transfer phase (default 3)
@@ -12,7 +16,7 @@ set -euo pipefail
 DATA=${1:?samples file}
 OUT=${2:?output folder}
 shift 2
-PHASES=${*:-fixed ala random search fixed2 grid targets transfer halfbatch found torch compare}
+PHASES=${*:-fixed ala alabest random randombest search fixed2 fixedmean grid targets transfer halfbatch found torch compare}
 BIN=${ALAVERIFY_BIN:-$(pwd)/.build/release/alaverify}
 VENV=${VENV:-$HOME/.cache/alaverify-bench-venv}
 TORCH_VENV=${TORCH_VENV:-/work/torch-venv}
@@ -32,8 +36,12 @@ run() {  # run NAME ARGS...: one training run into OUT/NAME unless it finished
 for phase in $PHASES; do
   case $phase in
     fixed)  for s in 1 2 3; do run fixed-s$s --loss-control fixed --seed $s; done ;;
-    ala)    for s in 1 2 3; do run ala-s$s --loss-control ala --seed $s; done ;;
-    random) for s in 1 2 3; do run random-s$s --loss-control random --seed $s; done ;;
+    ala)    for s in 1 2 3; do run mean-s$s --loss-control ala --seed $s; done ;;
+    alabest) for s in 1 2 3; do run ala-s$s --loss-control ala --continue-from best --seed $s; done ;;
+    random) for s in 1 2 3; do run randommean-s$s --loss-control random --seed $s; done ;;
+    randombest) for s in 1 2 3; do run random-s$s --loss-control random --continue-from best --seed $s; done ;;
+    # What averaging alone does: the mean-merging population at the fixed loss (local SGD, 59-step rounds).
+    fixedmean) for s in 1 2 3; do run fixedmean-s$s --loss-control fixed --children 2 --continue-from mean --seed $s; done ;;
     search) for s in 1 2 3; do run search-s$s --loss-control search --seed $s; done ;;
     # The other way to spend the fixed loss's compute: two seeds sharing the batch, the better on validation.
     fixed2) for s in 1 2 3; do run fixed2-s$s --loss-control fixed --children 2 --batch-size 128 --seed $s; done ;;
@@ -57,7 +65,7 @@ for phase in $PHASES; do
       for e in $(seq 0 $(( ${CHAIN:-3} - 1 ))); do
         name=pol-e$e
         if [ ! -f "$OUT/$name/policy.h5" ]; then
-          "$BIN" train --data "$MINI" --target frr@far=1e-3 --loss-control ala --children 4 --steps 300 --interval 15 \
+          "$BIN" train --data "$MINI" --target frr@far=1e-3 --loss-control ala --children 4 --continue-from best --steps 300 --interval 15 \
             --seed $(( e + 1 )) --out "$OUT/$name" --force ${prev:+--policy "$prev"} > "$OUT/$name.log" 2>&1
         fi
         prev="$OUT/$name/policy.h5"
@@ -78,8 +86,9 @@ for phase in $PHASES; do
       done ;;
     compare)
       arms() { local a=""; for s in 1 2 3; do [ -f "$OUT/$1-s$s/scores.h5" ] && a="$a,$OUT/$1-s$s"; done; echo "${a#,}"; }
-      "$VENV/bin/python" scripts/experiments/compare_runs.py fixed="$(arms fixed)" ala="$(arms ala)" \
-        random="$(arms random)" search="$(arms search)" fixed2="$(arms fixed2)" xfer="$(arms xfer)" found="$(arms found)" torch="$(arms torch)" ;;
+      "$VENV/bin/python" scripts/experiments/compare_runs.py fixed="$(arms fixed)" ala="$(arms mean)" alabest="$(arms ala)" \
+        random="$(arms randommean)" randombest="$(arms random)" search="$(arms search)" fixed2="$(arms fixed2)" \
+        fixedmean="$(arms fixedmean)" xfer="$(arms xfer)" found="$(arms found)" torch="$(arms torch)" ;;
     *) echo "unknown phase $phase" >&2; exit 64 ;;
   esac
 done
