@@ -104,24 +104,19 @@ public final class RunData {
     /// share of the whole batch (`BatchShare`); otherwise a child draws its rows itself.
     func batchSource(_ config: RunConfig, seed: UInt64, child: Int = 0) throws -> any BatchSource {
         let shuffled = config.batchSampling == .shuffled
-        let classes = try train?.classes ?? DenseLabels(trainLabels).classes
-        var sampler: any BatchIndexSampling
+        // The index sampler of a whole batch (a population continuing from its mean) or a child's own.
+        let rows = config.mergesByMean ? config.rowsPerBatch : config.childRowsPerBatch
+        let identities = config.mergesByMean ? config.identitiesPerBatch : config.childIdentitiesPerBatch
+        var sampler: any BatchIndexSampling = shuffled
+            ? try ShuffledIndexSampler(classes: train?.classes ?? DenseLabels(trainLabels).classes, batchSize: rows, seed: seed)
+            : try StreamedBatchSource.pk(trainLabels, identities, config.samplesPerIdentity, seed)
         if config.mergesByMean {
-            let whole: any BatchIndexSampling = shuffled
-                ? try ShuffledIndexSampler(classes: classes, batchSize: config.rowsPerBatch, seed: seed)
-                : try StreamedBatchSource.pk(trainLabels, config.identitiesPerBatch, config.samplesPerIdentity, seed)
-            sampler = try BatchShare(whole, part: child, parts: config.children, group: shuffled ? 1 : config.samplesPerIdentity)
-        } else if shuffled {
-            if let train { return try ShuffledSampler(data: train, batchSize: config.childRowsPerBatch, seed: seed) }
-            sampler = try ShuffledIndexSampler(classes: classes, batchSize: config.childRowsPerBatch, seed: seed)
-        } else {
-            if let train {
-                return try PKSampler(
-                    data: train, identitiesPerBatch: config.childIdentitiesPerBatch, samplesPerIdentity: config.samplesPerIdentity, seed: seed)
-            }
-            sampler = try StreamedBatchSource.pk(trainLabels, config.childIdentitiesPerBatch, config.samplesPerIdentity, seed)
+            sampler = try BatchShare(sampler, part: child, parts: config.children, group: shuffled ? 1 : config.samplesPerIdentity)
         }
-        if let train { return IndexedBatches(data: train, indices: sampler) }
+        if let train {
+            func inMemory(_ indices: some BatchIndexSampling) -> any BatchSource { IndexedBatches(data: train, indices: indices) }
+            return inMemory(sampler)
+        }
         guard let streamReader else { throw RunError.internalFailure("neither an in-memory nor a streamed train split") }
         // Draws exactly what the in-memory sampler draws over the same train split (same rows, same dense labels).
         let stream = try StreamedBatchSource(

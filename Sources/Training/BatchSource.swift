@@ -165,40 +165,6 @@ public struct PKIndexSampler: BatchIndexSampling {
     }
 }
 
-/// P identities x K samples per batch from an `ImageSet` (labels are dense classes), drawn by a
-/// `PKIndexSampler`.
-public struct PKSampler: BatchSource {
-    /// The images.
-    public let data: ImageSet
-    private var indices: PKIndexSampler
-    private var rows: [Int] = []
-
-    /// Creates the sampler; fails when P exceeds the number of identities or P, K < 1.
-    public init(data: ImageSet, identitiesPerBatch p: Int, samplesPerIdentity k: Int, seed: UInt64) throws(TrainingError) {
-        self.data = data
-        indices = try PKIndexSampler(
-            classes: data.classes, classCount: data.identities.count, identitiesPerBatch: p, samplesPerIdentity: k, seed: seed)
-        rows.reserveCapacity(p * k)
-    }
-
-    /// Identities per batch (P).
-    public var identitiesPerBatch: Int { indices.identitiesPerBatch }
-    /// Samples per identity (K).
-    public var samplesPerIdentity: Int { indices.samplesPerIdentity }
-    /// Images per batch (P x K).
-    public var batchSize: Int { indices.batchSize }
-    public var sampleShape: Shape { data.sampleShape }
-
-    public mutating func next(into batch: inout Batch) {
-        indices.next(rows: &rows, labels: &batch.labels)
-        data.copyRows(rows, into: batch.inputs)
-    }
-
-    public var state: [UInt64] { indices.state }
-
-    public mutating func restore(_ state: [UInt64]) throws(TrainingError) { try indices.restore(state) }
-}
-
 /// Float feature rows `[N, D]` with labels, sampled P x K (for the projection head).
 public struct FeaturePKSampler: BatchSource {
     /// `count * dimension` features.
@@ -307,35 +273,6 @@ public struct ShuffledIndexSampler: BatchIndexSampling {
     }
 }
 
-/// Shuffled-epoch batches of `batchSize` images from an `ImageSet` (labels are dense classes),
-/// drawn by a `ShuffledIndexSampler`.
-public struct ShuffledSampler: BatchSource {
-    /// The images.
-    public let data: ImageSet
-    private var indices: ShuffledIndexSampler
-    private var rows: [Int] = []
-
-    /// Creates the sampler; fails when the data has fewer images than a batch.
-    public init(data: ImageSet, batchSize: Int, seed: UInt64) throws(TrainingError) {
-        self.data = data
-        indices = try ShuffledIndexSampler(classes: data.classes, batchSize: batchSize, seed: seed)
-        rows.reserveCapacity(batchSize)
-    }
-
-    /// Images per batch.
-    public var batchSize: Int { indices.batchSize }
-    public var sampleShape: Shape { data.sampleShape }
-
-    public mutating func next(into batch: inout Batch) {
-        indices.next(rows: &rows, labels: &batch.labels)
-        data.copyRows(rows, into: batch.inputs)
-    }
-
-    public var state: [UInt64] { indices.state }
-
-    public mutating func restore(_ state: [UInt64]) throws(TrainingError) { try indices.restore(state) }
-}
-
 extension ImageSet {
     /// Copies images `rows` as Float pixel values into `inputs` `[rows.count, 1, H, W]`.
     public func copyRows(_ rows: [Int], into inputs: Tensor) {
@@ -400,20 +337,24 @@ public struct BatchShare: BatchIndexSampling {
     public mutating func restore(_ state: [UInt64]) throws(TrainingError) { try whole.restore(state) }
 }
 
-/// Batches of images held in memory, drawn by any index sampler (e.g. a `BatchShare`).
-public struct IndexedBatches: BatchSource {
+/// Batches of images held in memory at the rows an index sampler draws (labels are dense
+/// classes): `PKSampler`, `ShuffledSampler`, or a child's `BatchShare`.
+public struct IndexedBatches<Indices: BatchIndexSampling>: BatchSource {
     /// The images.
     public let data: ImageSet
-    private var indices: any BatchIndexSampling
+    /// The sampler of rows.
+    public private(set) var indices: Indices
     private var rows: [Int] = []
 
     /// Batches of `data` at the rows `indices` draws.
-    public init(data: ImageSet, indices: any BatchIndexSampling) {
+    public init(data: ImageSet, indices: Indices) {
         self.data = data
         self.indices = indices
         rows.reserveCapacity(indices.batchSize)
     }
 
+    /// Images per batch.
+    public var batchSize: Int { indices.batchSize }
     public var sampleShape: Shape { data.sampleShape }
 
     public mutating func next(into batch: inout Batch) {
@@ -424,4 +365,30 @@ public struct IndexedBatches: BatchSource {
     public var state: [UInt64] { indices.state }
 
     public mutating func restore(_ state: [UInt64]) throws(TrainingError) { try indices.restore(state) }
+}
+
+/// P identities x K samples per batch from an `ImageSet`, drawn by a `PKIndexSampler`.
+public typealias PKSampler = IndexedBatches<PKIndexSampler>
+
+extension IndexedBatches where Indices == PKIndexSampler {
+    /// Creates the sampler; fails when P exceeds the number of identities or P, K < 1.
+    public init(data: ImageSet, identitiesPerBatch p: Int, samplesPerIdentity k: Int, seed: UInt64) throws(TrainingError) {
+        self.init(data: data, indices: try PKIndexSampler(
+            classes: data.classes, classCount: data.identities.count, identitiesPerBatch: p, samplesPerIdentity: k, seed: seed))
+    }
+
+    /// Identities per batch (P).
+    public var identitiesPerBatch: Int { indices.identitiesPerBatch }
+    /// Samples per identity (K).
+    public var samplesPerIdentity: Int { indices.samplesPerIdentity }
+}
+
+/// Shuffled-epoch batches of `batchSize` images from an `ImageSet`, drawn by a `ShuffledIndexSampler`.
+public typealias ShuffledSampler = IndexedBatches<ShuffledIndexSampler>
+
+extension IndexedBatches where Indices == ShuffledIndexSampler {
+    /// Creates the sampler; fails when the data has fewer images than a batch.
+    public init(data: ImageSet, batchSize: Int, seed: UInt64) throws(TrainingError) {
+        self.init(data: data, indices: try ShuffledIndexSampler(classes: data.classes, batchSize: batchSize, seed: seed))
+    }
 }
