@@ -8,7 +8,7 @@
 #
 # usage: scripts/experiments/cjk_results.sh DATA.h5 OUT_DIR [PHASE...]
 #   phases: fixed ala alabest random randombest search fixed2 fixedmean grid targets transfer halfbatch found
-#           torch compare (default: all)
+#           tail meantail torch compare (default: all)
 # needs: the release binary (make release); for torch and compare a venv with torch/h5py/numpy
 #   (TORCH_VENV, default /work/torch-venv) and h5py/numpy (VENV, default ~/.cache/alaverify-bench-venv)
 #   CHAIN: chained policy-learning runs of the transfer phase (default 3)
@@ -16,7 +16,7 @@ set -euo pipefail
 DATA=${1:?samples file}
 OUT=${2:?output folder}
 shift 2
-PHASES=${*:-fixed ala alabest random randombest search fixed2 fixedmean grid targets transfer halfbatch found torch compare}
+PHASES=${*:-fixed ala alabest random randombest search fixed2 fixedmean grid targets transfer halfbatch found tail meantail torch compare}
 BIN=${ALAVERIFY_BIN:-$(pwd)/.build/release/alaverify}
 VENV=${VENV:-$HOME/.cache/alaverify-bench-venv}
 TORCH_VENV=${TORCH_VENV:-/work/torch-venv}
@@ -78,6 +78,12 @@ for phase in $PHASES; do
     # cos_margin 0.5, tail_weight 2 with the tail fraction ALA uses at 1e-4), on full batches.
     found) for s in 1 2 3; do run found-s$s --loss-control fixed --seed $s --set scale=18 --set cos_margin=0.5 \
              --set tail_weight=2 --tail-fraction 1e-3; done ;;
+    # The impostor-tail term alone: the fixed default plus tail_weight 3 (the level the populations'
+    # tails reached mid-run) at the tail fraction ALA uses at 1e-4, on one path (tail) and on the
+    # mean-merging population (meantail: does the tail explain what the moving populations win back?).
+    tail) for s in 1 2 3; do run fixedtail-s$s --loss-control fixed --seed $s --set tail_weight=3 --tail-fraction 1e-3; done ;;
+    meantail) for s in 1 2 3; do run fixedmeantail-s$s --loss-control fixed --children 2 --continue-from mean \
+                --set tail_weight=3 --tail-fraction 1e-3 --seed $s; done ;;
     torch)
       for s in 1 2 3; do
         [ -f "$OUT/torch-s$s/scores.h5" ] && continue
@@ -88,7 +94,8 @@ for phase in $PHASES; do
       arms() { local a=""; for s in 1 2 3; do [ -f "$OUT/$1-s$s/scores.h5" ] && a="$a,$OUT/$1-s$s"; done; echo "${a#,}"; }
       "$VENV/bin/python" scripts/experiments/compare_runs.py fixed="$(arms fixed)" ala="$(arms mean)" alabest="$(arms ala)" \
         random="$(arms randommean)" randombest="$(arms random)" search="$(arms search)" fixed2="$(arms fixed2)" \
-        fixedmean="$(arms fixedmean)" xfer="$(arms xfer)" found="$(arms found)" torch="$(arms torch)" ;;
+        fixedmean="$(arms fixedmean)" xfer="$(arms xfer)" found="$(arms found)" tail="$(arms fixedtail)" \
+        meantail="$(arms fixedmeantail)" torch="$(arms torch)" ;;
     *) echo "unknown phase $phase" >&2; exit 64 ;;
   esac
 done
