@@ -342,8 +342,7 @@ public struct BatchShare: BatchIndexSampling {
 public struct IndexedBatches<Indices: BatchIndexSampling>: BatchSource {
     /// The images.
     public let data: ImageSet
-    /// The sampler of rows.
-    public private(set) var indices: Indices
+    private var indices: Indices
     private var rows: [Int] = []
 
     /// Batches of `data` at the rows `indices` draws.
