@@ -20,6 +20,8 @@ PHASES=${*:-fixed ala alabest random randombest search fixed2 fixedmean grid tar
 BIN=${ALAVERIFY_BIN:-$(pwd)/.build/release/alaverify}
 VENV=${VENV:-$HOME/.cache/alaverify-bench-venv}
 TORCH_VENV=${TORCH_VENV:-/work/torch-venv}
+# The tail term of the tail and meantail phases (one setting, so the two arms test the same term).
+TAIL=(--set tail_weight=3 --tail-fraction 1e-3)
 mkdir -p "$OUT"
 # Absolute paths: the torch phase runs from bench/train_bench (split.json names the data relative to here).
 OUT=$(realpath "$OUT")
@@ -81,9 +83,8 @@ for phase in $PHASES; do
     # The impostor-tail term alone: the fixed default plus tail_weight 3 (the level the populations'
     # tails reached mid-run) at the tail fraction ALA uses at 1e-4, on one path (tail) and on the
     # mean-merging population (meantail: does the tail explain what the moving populations win back?).
-    tail) for s in 1 2 3; do run fixedtail-s$s --loss-control fixed --seed $s --set tail_weight=3 --tail-fraction 1e-3; done ;;
-    meantail) for s in 1 2 3; do run fixedmeantail-s$s --loss-control fixed --children 2 --continue-from mean \
-                --set tail_weight=3 --tail-fraction 1e-3 --seed $s; done ;;
+    tail) for s in 1 2 3; do run fixedtail-s$s --loss-control fixed --seed $s "${TAIL[@]}"; done ;;
+    meantail) for s in 1 2 3; do run fixedmeantail-s$s --loss-control fixed --children 2 --continue-from mean "${TAIL[@]}" --seed $s; done ;;
     torch)
       for s in 1 2 3; do
         [ -f "$OUT/torch-s$s/scores.h5" ] && continue
