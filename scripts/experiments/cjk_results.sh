@@ -7,8 +7,8 @@
 # A finished run (its scores.h5 exists) is skipped, so the script can be re-run after an interruption.
 #
 # usage: scripts/experiments/cjk_results.sh DATA.h5 OUT_DIR [PHASE...]
-#   phases: fixed ala alabest random randombest search fixed2 fixedmean grid targets transfer halfbatch found
-#           tail meantail torch compare (default: all)
+#   phases: fixed ala alabest random randombest search fixed2 fixedmean grid gridpick targets transfer halfbatch
+#           found tail meantail torch compare (default: all)
 # needs: the release binary (make release); for torch and compare a venv with torch/h5py/numpy
 #   (TORCH_VENV, default /work/torch-venv) and h5py/numpy (VENV, default ~/.cache/alaverify-bench-venv)
 #   CHAIN: chained policy-learning runs of the transfer phase (default 3)
@@ -16,7 +16,7 @@ set -euo pipefail
 DATA=${1:?samples file}
 OUT=${2:?output folder}
 shift 2
-PHASES=${*:-fixed ala alabest random randombest search fixed2 fixedmean grid targets transfer halfbatch found tail meantail torch compare}
+PHASES=${*:-fixed ala alabest random randombest search fixed2 fixedmean grid gridpick targets transfer halfbatch found tail meantail torch compare}
 BIN=${ALAVERIFY_BIN:-$(pwd)/.build/release/alaverify}
 VENV=${VENV:-$HOME/.cache/alaverify-bench-venv}
 TORCH_VENV=${TORCH_VENV:-/work/torch-venv}
@@ -52,6 +52,18 @@ for phase in $PHASES; do
       for scale in 20 40; do for m in 0.25 0.45; do
         run grid-s$scale-m$m --loss-control fixed --seed 1 --set scale=$scale --set cos_margin=$m
       done; done ;;
+    # The grid's pick (by validation alone, the default being the grid's centre) at seeds 2 and 3;
+    # seed 1 is the grid run itself. Nothing to run when the pick is the default.
+    gridpick)
+      done_grid=(); for g in "$OUT"/grid-s*-m*; do [ -f "$g/scores.h5" ] && done_grid+=("$g"); done
+      [ ${#done_grid[@]} -gt 0 ] || { echo "gridpick: no finished grid run in $OUT (run the grid phase first)" >&2; exit 66; }
+      pick=$("$VENV/bin/python" scripts/experiments/grid_pick.py "$OUT/fixed-s1" "${done_grid[@]}" | sed -n 's/^pick //p')
+      pick=$(basename "$pick")
+      echo "grid pick (validation): $pick"
+      if [[ $pick =~ ^grid-s([0-9.]+)-m([0-9.]+)$ ]]; then
+        ln -sfn "$OUT/$pick" "$OUT/gridpick-s1"
+        for s in 2 3; do run gridpick-s$s --loss-control fixed --seed $s --set scale=${BASH_REMATCH[1]} --set cos_margin=${BASH_REMATCH[2]}; done
+      fi ;;
     # Cross-target: ALA trained for 1e-2 and 1e-3 (1e-4 is the ala arm), seed 1.
     targets) for t in 1e-2 1e-3; do run ala-t$t-s1 --loss-control ala --target frr@far=$t --seed 1; done ;;
     # Transfer: a policy learned over chained population runs on a mini set drawn from the split's
@@ -96,7 +108,7 @@ for phase in $PHASES; do
       "$VENV/bin/python" scripts/experiments/compare_runs.py fixed="$(arms fixed)" ala="$(arms mean)" alabest="$(arms ala)" \
         random="$(arms randommean)" randombest="$(arms random)" search="$(arms search)" fixed2="$(arms fixed2)" \
         fixedmean="$(arms fixedmean)" xfer="$(arms xfer)" found="$(arms found)" tail="$(arms fixedtail)" \
-        meantail="$(arms fixedmeantail)" torch="$(arms torch)" ;;
+        meantail="$(arms fixedmeantail)" gridpick="$(arms gridpick)" torch="$(arms torch)" ;;
     *) echo "unknown phase $phase" >&2; exit 64 ;;
   esac
 done
