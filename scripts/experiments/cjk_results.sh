@@ -64,8 +64,12 @@ for phase in $PHASES; do
         ln -sfn "$OUT/$pick" "$OUT/gridpick-s1"
         for s in 2 3; do run gridpick-s$s --loss-control fixed --seed $s --set scale=${BASH_REMATCH[1]} --set cos_margin=${BASH_REMATCH[2]}; done
       fi ;;
-    # Cross-target: ALA trained for 1e-2 and 1e-3 (1e-4 is the ala arm), seed 1.
-    targets) for t in 1e-2 1e-3; do run ala-t$t-s1 --loss-control ala --target frr@far=$t --seed 1; done ;;
+    # Cross-target: ALA trained for 1e-2 and 1e-3 (1e-4 is the ala arm), seed 1. The defaults size
+    # validation and test by the target (30 identities each for 1e-2), so the 1e-4 runs' split, step
+    # count and interval are pinned: every model is scored on the same 250 test identities at equal
+    # compute, and only the target (and the tail share it sets) differs.
+    targets) for t in 1e-2 1e-3; do run ala-t$t-s1 --loss-control ala --target frr@far=$t --split 0.75,0.125,0.125 \
+               --validation-samples 8 --steps 1185 --interval 59 --seed 1; done ;;
     # Transfer: a policy learned over chained population runs on a mini set drawn from the split's
     # train/validation identities only (cjk-mini.h5 itself holds 52 of the test identities), then
     # steering one run on the full set (transfer) and warm-starting a population (transfer2).
@@ -108,7 +112,8 @@ for phase in $PHASES; do
       "$VENV/bin/python" scripts/experiments/compare_runs.py fixed="$(arms fixed)" ala="$(arms mean)" alabest="$(arms ala)" \
         random="$(arms randommean)" randombest="$(arms random)" search="$(arms search)" fixed2="$(arms fixed2)" \
         fixedmean="$(arms fixedmean)" xfer="$(arms xfer)" found="$(arms found)" tail="$(arms fixedtail)" \
-        meantail="$(arms fixedmeantail)" gridpick="$(arms gridpick)" torch="$(arms torch)" ;;
+        meantail="$(arms fixedmeantail)" gridpick="$(arms gridpick)" ala1e-2="$(arms ala-t1e-2)" \
+        ala1e-3="$(arms ala-t1e-3)" torch="$(arms torch)" ;;
     *) echo "unknown phase $phase" >&2; exit 64 ;;
   esac
 done

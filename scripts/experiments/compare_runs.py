@@ -24,8 +24,14 @@ def prepare(path, uniq):
     with h5py.File(path, "r") as h:
         s = h["scores/score"][:]
         lab = h["scores/label"][:].astype(bool)
-        l = np.searchsorted(uniq, h["scores/left_identity"][:])
-        r = np.searchsorted(uniq, h["scores/right_identity"][:])
+        left, right = h["scores/left_identity"][:], h["scores/right_identity"][:]
+    # Pairing needs one test split: a run scored on other identities (e.g. a target whose defaults
+    # size the split differently) cannot share the reference's bootstrap draws.
+    if not np.array_equal(np.unique(np.concatenate([left, right])), uniq):
+        sys.exit(f"compare_runs.py: {path}: its test identities differ from the first run's; "
+                 "runs are paired only on the same test split")
+    l = np.searchsorted(uniq, left)
+    r = np.searchsorted(uniq, right)
     g, gi = s[lab], l[lab]
     o = np.argsort(g, kind="stable")
     imp, il, ir = s[~lab], l[~lab], r[~lab]
